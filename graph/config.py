@@ -1,0 +1,41 @@
+"""Where the database lives and which store serves it (``--db``/``ACCGRAPH_DB``,
+``--store``/``ACCGRAPH_STORE``), so the CLI, the API and the tests open stores one way."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from graph.store import Store, StoreError
+
+STORE_KINDS = ("embedded", "neo4j")
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir("accountability-graph", appauthor=False)) / "graph.lbdb"
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    if db:
+        return Path(db)
+    env = os.environ.get("ACCGRAPH_DB")
+    return Path(env) if env else default_db_path()
+
+
+def open_store(db: str | os.PathLike[str] | None = None, store: str | None = None,
+               *, read_only: bool = False) -> Store:
+    """Open the configured store. Neo4j is configured by NEO4J_URI/USER/PASSWORD/DATABASE."""
+    kind = (store or os.environ.get("ACCGRAPH_STORE") or "embedded").lower()
+    if kind == "embedded":
+        from graph.embedded import EmbeddedStore
+
+        return EmbeddedStore(resolve_db_path(db), read_only=read_only)
+    if kind == "neo4j":
+        try:
+            from graph.neo4j_store import Neo4jStore  # type: ignore[import-not-found]
+        except ImportError as exc:
+            raise StoreError("the Neo4j store is not available in this build") from exc
+        return Neo4jStore.from_env()  # type: ignore[no-any-return]
+    raise StoreError(f"unknown store '{kind}' (expected one of {', '.join(STORE_KINDS)})")

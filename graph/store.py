@@ -1,0 +1,56 @@
+"""The store interface: run a named query, write a batch atomically, read back by id, close.
+
+Kept this small on purpose (as yente keeps its search provider and nomenklatura its
+Store/Writer/View): the queries, readers and API only ever see this, so the embedded
+engine and Neo4j are interchangeable and a third engine is one new module.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from graph.records import NodeRecord, RelRecord
+
+
+class StoreError(RuntimeError):
+    """A store could not do what was asked; the message is meant for the user."""
+
+
+class Store(ABC):
+    dialect: str = ""
+
+    @abstractmethod
+    def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run the named query (see graph.catalog) and return its rows as dicts."""
+
+    @abstractmethod
+    def write(self, nodes: Sequence[NodeRecord], rels: Sequence[RelRecord]) -> None:
+        """Upsert nodes then relations by id, all in one transaction: all or nothing."""
+
+    @abstractmethod
+    def get_nodes(self, ids: Iterable[str]) -> dict[str, NodeRecord]:
+        """The stored nodes among ``ids`` (missing ids are simply absent)."""
+
+    @abstractmethod
+    def get_rels(self, rels: Sequence[RelRecord]) -> dict[str, RelRecord]:
+        """The stored versions of these relations, looked up by their ends and id."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, int]:
+        """Node count per kind and relation count per type, plus ``unsourced_claims``."""
+
+    @property
+    def generation(self) -> int:
+        """Bumped on every committed write, so in-process caches know when to reload."""
+        return 0
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
