@@ -1,0 +1,103 @@
+"""The ingest formats by name, and the one function every ingest goes through.
+
+A reader turns a path into a bundle. ``atomic`` readers (the native format: one team's
+spreadsheet) reject the whole load on any problem; record-list readers (sanctions lists,
+the memorial archive: independent records) load the good records and list every rejected
+one. Readers are imported lazily, so the CLI starts fast and a missing optional reader does
+not break the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from graph.records import Problem
+from graph.store import Store
+from ingest.bundle import Bundle
+from ingest.loader import LoadReport, load_bundle
+from ingest.progress import Progress
+
+
+class Reader(Protocol):
+    name: str
+    atomic: bool
+
+    def read(self, path: Path, progress: Progress) -> Bundle: ...
+
+
+@dataclass
+class NativeReader:
+    name: str = "native"
+    atomic: bool = True
+
+    def read(self, path: Path, progress: Progress) -> Bundle:
+        from ingest.native import read_native
+
+        return read_native(path, progress)
+
+
+# format name -> "module:attribute" of a Reader instance or class.
+FORMATS: dict[str, str] = {
+    "native": "ingest.formats:NativeReader",
+    "ofac-csv": "ingest.ofac:OfacReader",
+    "un-xml": "ingest.un_xml:UnReader",
+    "sema-xml": "ingest.sema_xml:SemaReader",
+    "ftm": "ingest.ftm:FtmReader",
+    "iran-memorial": "ingest.memorial:MemorialReader",
+}
+
+
+class UnknownFormat(ValueError):
+    pass
+
+
+def get_reader(fmt: str) -> Reader:
+    target = FORMATS.get(fmt)
+    if target is None:
+        raise UnknownFormat(f"unknown format '{fmt}' (expected one of {', '.join(FORMATS)})")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            raise UnknownFormat(f"the '{fmt}' reader is not available in this build") from exc
+        raise
+    obj = getattr(module, attr)
+    return obj() if isinstance(obj, type) else obj  # type: ignore[no-any-return]
+
+
+def available_formats() -> list[str]:
+    out = []
+    for fmt in FORMATS:
+        try:
+            get_reader(fmt)
+        except UnknownFormat:
+            continue
+        out.append(fmt)
+    return out
+
+
+def _problem_order(p: Problem) -> tuple[str, int, str]:
+    return (p.file, p.line if isinstance(p.line, int) else 0, p.field)
+
+
+def ingest_path(store: Store, fmt: str, path: Path, progress: Progress | None = None) -> LoadReport:
+    """Read ``path`` as ``fmt`` and load it; see ``LoadReport`` for what happened."""
+    progress = progress or Progress.quiet()
+    reader = get_reader(fmt)
+    report = LoadReport(source=str(path), format=fmt)
+    bundle = reader.read(path, progress)
+    if bundle.problems and reader.atomic:
+        bundle.check_references(store)  # so every problem is listed in one pass
+        report.rejected.extend(sorted(set(bundle.problems), key=_problem_order))
+        report.records = bundle.record_count
+        return report
+    rejected, bundle.problems = bundle.problems, []
+    load_bundle(store, bundle, report, progress)
+    report.rejected = rejected + report.rejected
+    if rejected and not report.written and not bundle.nodes and not bundle.rels:
+        report.notes.append("no valid record found")
+    return report
