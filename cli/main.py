@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "cli.serve_commands",
     "cli.export_commands",
     "cli.review_commands",
+    "cli.fetch_commands",
     "cli.neo4j_commands",
 )
 
