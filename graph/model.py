@@ -102,7 +102,7 @@ COMMON_NODE_FIELDS: tuple[Field, ...] = (
     Field("name_keys", FieldType.LIST, derived=True, doc="normalised search keys"),
     Field("notes", FieldType.TEXT),
     Field("source_ids", FieldType.LIST, doc="sources for this record's attributes"),
-    Field("confidence", FieldType.ENUM, choices=CONFIDENCE, doc="default high"),
+    Field("confidence", FieldType.ENUM, choices=CONFIDENCE, doc="default medium"),
     Field("restricted", FieldType.BOOL, doc="victims/witnesses at risk: hidden from public roles"),
 )  # fmt: skip
 
@@ -176,7 +176,7 @@ CLAIM_FIELDS: tuple[Field, ...] = (
     Field("to", required=True),
     Field("valid_from", FieldType.DATE),
     Field("valid_to", FieldType.DATE, doc="'open' = still holds"),
-    Field("confidence", FieldType.ENUM, choices=CONFIDENCE, doc="default high"),
+    Field("confidence", FieldType.ENUM, choices=CONFIDENCE, doc="default medium"),
     Field("source_ids", FieldType.LIST),
     Field("note", FieldType.TEXT),
 )

@@ -119,18 +119,21 @@ def finish_names(props: dict[str, Any], extra: Iterable[Mapping[str, Any]] = ())
     any separately sourced names (``names.csv``)."""
     conf = props.get("confidence") or DEFAULT_CONFIDENCE
     sources = list(props.get("source_ids") or [])
-    entries: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    entries: dict[str, dict[str, Any]] = {}
     for n in [props.get("name") or ""] + list(props.get("aliases") or []):
-        if n and n not in seen:
-            seen.add(n)
-            entries.append(name_entry(n, lang=None, confidence=conf, source_ids=sources))
+        if n and n not in entries:
+            entries[n] = name_entry(n, lang=None, confidence=conf, source_ids=sources)
     for e in extra:
-        if e["name"] not in seen:
-            seen.add(e["name"])
-            entries.append(dict(e))
-    props["names"] = json.dumps(entries, ensure_ascii=False, sort_keys=True)
-    props["name_keys"] = name_keys([e["name"] for e in entries])
+        prior = entries.get(e["name"])
+        if prior is None:
+            entries[e["name"]] = dict(e)
+        elif not prior.get("lang") and e.get("lang"):
+            # the separately sourced entry says more (its language): keep both provenances
+            merged = dict(e)
+            merged["source_ids"] = sorted(set(prior["source_ids"]) | set(e["source_ids"]))
+            entries[e["name"]] = merged
+    props["names"] = json.dumps(list(entries.values()), ensure_ascii=False, sort_keys=True)
+    props["name_keys"] = name_keys(list(entries))
 
 
 def build_node(kind: str, values: Mapping[str, Any], where: Where,

@@ -1,0 +1,206 @@
+"""``accgraph serve``, ``accgraph keys ...`` and ``accgraph audit ...``.
+
+The server opens the configured store once (LadybugDB allows one Database per process) and
+shares it between request threads. Keys and the audit log live in ``<db>.admin.sqlite``
+beside the database, outside the graph.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.context import AppState, fail, state_of
+
+out = Console()
+err = Console(stderr=True)
+
+keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.", no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only audit log: list, export.", no_args_is_help=True)
+
+
+def admin_store_path(state: AppState) -> Path:
+    """The key/audit file for the configured database (``ACCGRAPH_ADMIN_DB`` overrides)."""
+    import os
+
+    from api.security import admin_path_for
+    from graph.config import resolve_db_path
+
+    override = os.environ.get("ACCGRAPH_ADMIN_DB")
+    return Path(override) if override else admin_path_for(resolve_db_path(state.db))
+
+
+def _open_admin(state: AppState):  # type: ignore[no-untyped-def]
+    from api.security import AdminStore
+
+    return AdminStore(admin_store_path(state))
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    demo: bool = typer.Option(False, "--demo",
+                              help="Load the bundled seed-facts graph first (idempotent)."),
+    log_level: str = typer.Option("info", help="uvicorn log level."),
+) -> None:
+    """Serve the HTTP API, the web pages and the network pictures (http://HOST:PORT/)."""
+    import uvicorn
+
+    from api.app import create_app
+    from ingest.formats import ingest_path
+    from ingest.seed import seed_data_path
+
+    state = state_of(ctx)
+    store = state.open_store()
+    admin = _open_admin(state)
+    try:
+        if demo:
+            report = ingest_path(store, "native", seed_data_path())
+            data = report.to_json()
+            if report.rejected:
+                for problem in data["problems"]:
+                    sys.stderr.write(problem + "\n")
+                fail("the seed-facts graph was rejected; nothing was loaded", 1)
+            err.print(f"demo graph: {data['added']} added, {data['updated']} updated, "
+                      f"{data['unchanged']} unchanged")
+        app = create_app(store, admin)
+        err.print(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
+    finally:
+        admin.close()
+        store.close()
+
+
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    role: str = typer.Option(..., "--role", help="researcher, lawyer or admin."),
+    label: str = typer.Option("", "--label", help="Who the key is for (shown in lists)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the key and its info as JSON."),
+) -> None:
+    """Create an API key and print it once: only its hash is stored."""
+    from api.security import KEY_ROLES, KeyError_, Principal, Role
+
+    if role not in [r.value for r in KEY_ROLES]:
+        fail(f"--role must be one of {', '.join(r.value for r in KEY_ROLES)}, not '{role}'")
+    admin = _open_admin(state_of(ctx))
+    try:
+        try:
+            key, info = admin.create_key(role, label)
+        except KeyError_ as exc:
+            fail(str(exc))
+        admin.audit(Principal(Role.ADMIN, "cli", "local"), "key_create", method="CLI",
+                    path="accgraph keys create", record_ids=[info.key_id],
+                    detail=f"role={info.role} label={label}")
+    finally:
+        admin.close()
+    if as_json:
+        print(json.dumps({**info.to_json(), "key": key}))
+        return
+    print(key)
+    err.print(f"key id {info.key_id}, role {info.role}: store it now, it is not shown again. "
+              "Send it as 'Authorization: Bearer <key>'.")
+
+
+@keys_app.command("list")
+def keys_list(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """List keys (id, role, label, dates); the keys themselves are never stored."""
+    admin = _open_admin(state_of(ctx))
+    try:
+        keys = admin.list_keys()
+    finally:
+        admin.close()
+    if as_json:
+        print(json.dumps([k.to_json() for k in keys]))
+        return
+    table = Table(title="API keys")
+    for col in ("key id", "role", "label", "created", "revoked", "last used"):
+        table.add_column(col)
+    for k in keys:
+        table.add_row(k.key_id, k.role, k.label, k.created_at, k.revoked_at or "",
+                      k.last_used_at or "")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(ctx: typer.Context, key_id: str = typer.Argument(..., help="The key id.")) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from api.security import KeyError_, Principal, Role
+
+    admin = _open_admin(state_of(ctx))
+    try:
+        try:
+            info = admin.revoke_key(key_id)
+        except KeyError_ as exc:
+            fail(str(exc))
+        admin.audit(Principal(Role.ADMIN, "cli", "local"), "key_revoke", method="CLI",
+                    path="accgraph keys revoke", record_ids=[key_id])
+    finally:
+        admin.close()
+    out.print(f"revoked {info.key_id} ({info.role}) at {info.revoked_at}")
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, help="Show the last N entries."),
+    action: Optional[str] = typer.Option(None, help="Only this action (e.g. ingest)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON lines."),
+) -> None:
+    """Show the most recent audit entries (who, role, when, action, records, from where)."""
+    from api.security import export_audit
+
+    admin = _open_admin(state_of(ctx))
+    try:
+        entries = admin.audit_entries(action=action)[-limit:] if limit > 0 else []
+    finally:
+        admin.close()
+    if as_json:
+        sys.stdout.write(export_audit(entries, "jsonl"))
+        return
+    table = Table(title="audit log")
+    for col in ("#", "at", "who", "role", "action", "path", "records", "client"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(str(e.seq), e.at, e.who, e.role, e.action, e.path,
+                      ", ".join(e.record_ids), e.client)
+    out.print(table)
+
+
+@audit_app.command("export")
+def audit_export(
+    ctx: typer.Context,
+    fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+) -> None:
+    """Export the whole audit log as JSON lines or CSV."""
+    from api.security import export_audit
+
+    if fmt not in ("jsonl", "csv"):
+        fail(f"--format must be jsonl or csv, not '{fmt}'")
+    admin = _open_admin(state_of(ctx))
+    try:
+        text = export_audit(admin.audit_entries(), fmt)
+    finally:
+        admin.close()
+    if output:
+        output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,277 @@
+"""What the three sanctions-list readers (OFAC, UN, Canada SEMA) share: the list file as a
+``Source`` node, names with per-name provenance, designations as ``Sanction`` nodes with
+their ``TARGETS`` claim, the few organisation kinds a name states plainly, and the dates of
+birth that lists give in words ("circa 1956", "1951 to 1953").
+
+Every record a reader emits cites the Source of the file it came from, so a lawyer can
+always go back from a designation to the exact file (name and sha256) it was read from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.dates import DateError, parse_date
+from graph.ids import claim_id
+from graph.names import name_keys, script_of
+from graph.records import NodeRecord, Problem, RelRecord
+from ingest.build import Where, build_node
+from ingest.bundle import Bundle
+
+SIDECAR = "fetch.json"  # written by ``accgraph fetch`` beside a downloaded file: url, date
+_DATE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2}|\d{4}-\d{2})")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def sidecar(folder: Path) -> dict[str, Any]:
+    """The fetch sidecar (url, retrieved date) of a downloaded list, or {}."""
+    path = folder / SIDECAR
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def snapshot_date(path: Path, hint: str | None = None) -> str | None:
+    """The list's date: given by the file itself (``hint``), else a date in the file or
+    folder name (``ofac_legacy_set_2021-07``), else the fetch sidecar's date, else unknown.
+    Never the file's mtime: a copy's mtime says nothing about the list."""
+    for text in (hint, path.name, path.parent.name if path.is_file() else None):
+        if not text:
+            continue
+        m = _DATE_IN_NAME.search(text)
+        if m:
+            try:
+                return parse_date(m.group(1)).text
+            except DateError:
+                continue
+    folder = path if path.is_dir() else path.parent
+    date = sidecar(folder).get("date")
+    if isinstance(date, str):
+        try:
+            return parse_date(date[:10]).text
+        except DateError:
+            return None
+    return None
+
+
+def source_record(*, prefix: str, path: Path, digest: str, title: str, publisher: str,
+                  date: str | None, url: str | None, notes: str | None = None,
+                  licence: str | None = None) -> NodeRecord:
+    """The Source node of one list file. Its id carries the file's hash, so each snapshot
+    is its own source and re-reading the same bytes gives the same id."""
+    values = {
+        "id": f"source:{prefix}-{digest[:12]}",
+        "title": title,
+        "publisher": publisher,
+        "date": date,
+        "url": url,
+        "kind": "sanctions_list",
+        "reference": path.name,
+        "sha256": digest,
+        "licence": licence,
+        "reliability": "Official list published by the designating authority.",
+        "notes": notes,
+        "confidence": "high",
+    }
+    node, problems = build_node("Source", values, Where(path.name, 0))
+    if node is None:  # only a bug can get here: the values above are well-formed
+        raise ValueError("; ".join(str(p) for p in problems))
+    return node
+
+
+@dataclass
+class NameSet:
+    """Names of one record, each with its own confidence and source (the ``names`` column)."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    _seen: set[str] = field(default_factory=set)
+
+    def add(self, name: str | None, source_ids: Sequence[str], *, confidence: str = "high",
+            lang: str | None = None) -> None:
+        if not name:
+            return
+        name = " ".join(name.split())
+        if not name or name in self._seen:
+            return
+        self._seen.add(name)
+        self.entries.append({"name": name, "lang": lang, "script": script_of(name),
+                             "confidence": confidence, "source_ids": list(source_ids)})
+
+    def fill(self, props: dict[str, Any]) -> None:
+        """Set ``name`` (first entry), ``aliases``, ``names`` and ``name_keys`` on props."""
+        props["name"] = self.entries[0]["name"] if self.entries else props.get("name")
+        props["aliases"] = [e["name"] for e in self.entries[1:]]
+        props["names"] = json.dumps(self.entries, ensure_ascii=False, sort_keys=True)
+        props["name_keys"] = name_keys([e["name"] for e in self.entries])
+
+
+def date_props(name: str, text: str | None) -> dict[str, Any]:
+    """Storage columns of a DATE field from an already checked ISO text (or None)."""
+    d = parse_date(text)
+    return {name: d.text or None, f"{name}_lo": d.lo, f"{name}_hi": d.hi}
+
+
+def node(kind: str, node_id: str, props: dict[str, Any]) -> NodeRecord:
+    """A node with every column of its kind present (absent = None/[]), so the loader's
+    diff sees the same shape every time."""
+    props.setdefault("confidence", "high")
+    props.setdefault("restricted", False)
+    props.setdefault("source_ids", [])
+    return NodeRecord(kind, node_id, props)
+
+
+def sanction(bundle: Bundle, where: Where, *, sanction_id: str, target: NodeRecord,
+             authority: str, programme: str | None, list_ref: str | None,
+             listed: str | None, reason: str | None, source_ids: list[str],
+             name: str) -> None:
+    """A designation and its TARGETS claim (valid from the listing date when known)."""
+    props: dict[str, Any] = {
+        "authority": authority, "programme": programme, "list_ref": list_ref,
+        "reason": reason, "source_ids": list(source_ids), "notes": None,
+        **date_props("listed", listed), **date_props("delisted", None),
+    }
+    names = NameSet()
+    names.add(name, source_ids)
+    names.fill(props)
+    bundle.add_node(node("Sanction", sanction_id, props), where)
+    d_from = parse_date(listed)
+    d_to = parse_date("open", allow_open=True)
+    rel_props = {
+        "valid_from": d_from.text or None, "from_lo": d_from.lo, "from_hi": d_from.hi,
+        "valid_to": d_to.text, "to_lo": d_to.lo, "to_hi": d_to.hi,
+        "confidence": "high", "source_ids": list(source_ids), "note": None,
+    }
+    rel = RelRecord("TARGETS", claim_id("TARGETS", sanction_id, target.id), sanction_id,
+                    target.id, "Sanction", target.kind, rel_props)
+    bundle.add_rel(rel, where)
+
+
+# Organisation kinds only where the name says so plainly ("EVIN PRISON"); else "other".
+_ORG_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bprison\b(?!s)", re.I), "prison"),
+    (re.compile(r"\bdetention (centre|center)\b", re.I), "detention_centre"),
+    (re.compile(r"\brevolutionary court\b", re.I), "court"),
+    (re.compile(r"\bministry of intelligence\b", re.I), "intelligence"),
+    (re.compile(r"\b(police|law enforcement forces?)\b", re.I), "police"),
+)
+
+
+def org_kind(name: str) -> str:
+    for pattern, kind in _ORG_KIND_RULES:
+        if pattern.search(name):
+            return kind
+    return "other"
+
+
+# -- dates of birth as lists word them ------------------------------------------------
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_DAY_MON_YEAR = re.compile(r"^(?:(\d{1,2}) )?([A-Za-z]{3})[a-z]*\.? (\d{4})$")
+_YEAR = re.compile(r"^(\d{4})$")
+_ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_RANGE = re.compile(r"^(.+?)\s+(?:to|-)\s+(.+)$")
+_CIRCA = re.compile(r"^(?:circa|ca\.?|approximately|about)\s+(.+)$", re.I)
+
+
+def word_date(text: str) -> str | None:
+    """``28 Jun 1973`` -> ``1973-06-28``, ``Jun 1973`` -> ``1973-06``, ``1973`` -> ``1973``;
+    None for anything else (ranges, circa: see ``date_interval``)."""
+    text = text.strip().rstrip(".")
+    if _ISO.match(text):
+        try:
+            return parse_date(text).text
+        except DateError:
+            return None
+    m = _DAY_MON_YEAR.match(text)
+    if m:
+        month = _MONTHS.get(m.group(2).lower()[:3])
+        if month is None:
+            return None
+        iso = f"{m.group(3)}-{month:02d}" + (f"-{int(m.group(1)):02d}" if m.group(1) else "")
+        try:
+            return parse_date(iso).text
+        except DateError:
+            return None
+    return None
+
+
+def date_interval(text: str) -> tuple[int, int] | None:
+    """The day bounds a worded date may denote, ranges and ``circa`` included (circa widens
+    by a year each side). Used by the matcher; None when the text is not a date."""
+    text = text.strip().rstrip(".")
+    circa = _CIRCA.match(text)
+    if circa:
+        inner = date_interval(circa.group(1))
+        if inner is None:
+            return None
+        return inner[0] - 10000, inner[1] + 10000
+    single = word_date(text)
+    if single:
+        d = parse_date(single)
+        return d.lo, d.hi
+    rng = _RANGE.match(text)
+    if rng:
+        a, b = word_date(rng.group(1)), word_date(rng.group(2))
+        if a and b:
+            return parse_date(a).lo, parse_date(b).hi
+    return None
+
+
+BIRTH_NOTE = "Date of birth (as listed): "
+
+
+def birth_note(values: Iterable[str]) -> str | None:
+    """The notes line that keeps every listed date of birth verbatim; the matcher reads it
+    back (``birth_intervals``), since one imprecise date cannot hold "1951 to 1953"."""
+    vals = [v for v in values if v]
+    return BIRTH_NOTE + "; ".join(vals) if vals else None
+
+
+def birth_intervals(props: dict[str, Any]) -> list[tuple[int, int]]:
+    """Every birth interval a stored record states: its birth_date and the listed dates of
+    birth kept in its notes."""
+    out: list[tuple[int, int]] = []
+    lo, hi = props.get("birth_date_lo"), props.get("birth_date_hi")
+    if props.get("birth_date") and lo and hi:
+        out.append((int(lo), int(hi)))
+    notes = props.get("notes") or ""
+    if BIRTH_NOTE in notes:
+        line = notes.split(BIRTH_NOTE, 1)[1].split("\n", 1)[0]
+        for part in line.split(";"):
+            iv = date_interval(part)
+            if iv and iv not in out:
+                out.append(iv)
+    return out
+
+
+def problem(file: str, line: int | str, field_name: str, reason: str) -> Problem:
+    return Problem(file, line, field_name, reason)
+
+
+def add_note(bundle: Bundle, note: str) -> None:
+    """A line for the load report's notes (counts of skipped or converted records).
+    Bundle has no notes field; ``formats.ingest_path`` copies ``bundle.notes`` over."""
+    notes: list[str] = getattr(bundle, "notes", None) or []
+    notes.append(note)
+    setattr(bundle, "notes", notes)
+
+
+def bundle_notes(bundle: Bundle) -> list[str]:
+    return list(getattr(bundle, "notes", None) or [])
