@@ -34,8 +34,8 @@ def open_store(db: str | os.PathLike[str] | None = None, store: str | None = Non
         return EmbeddedStore(resolve_db_path(db), read_only=read_only)
     if kind == "neo4j":
         try:
-            from graph.neo4j_store import Neo4jStore  # type: ignore[import-not-found]
+            from graph.neo4j_store import Neo4jStore
         except ImportError as exc:
             raise StoreError("the Neo4j store is not available in this build") from exc
-        return Neo4jStore.from_env()  # type: ignore[no-any-return]
+        return Neo4jStore.from_env()
     raise StoreError(f"unknown store '{kind}' (expected one of {', '.join(STORE_KINDS)})")

@@ -179,7 +179,7 @@ class EmbeddedStore(Store):
         by_shape: dict[tuple[str, str, str], list[RelRecord]] = defaultdict(list)
         for rel in rels:
             by_shape[(rel.type, rel.from_kind, rel.to_kind)].append(rel)
-        for (rel_type, fk, tk), group in by_shape.items():
+        for (rel_type, fk, tk), rel_group in by_shape.items():
             cols = rel_columns(rel_type)
             sets = ", ".join(f"r.{c} = {_typed('row.' + c, t)}" for c, t in cols if c != "id")
             cypher = (
@@ -187,11 +187,11 @@ class EmbeddedStore(Store):
                 f"(b:{_label(tk)} {{id: row.to_id}}) "
                 f"MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b) SET {sets}"
             )
-            for start in range(0, len(group), _BATCH):
+            for start in range(0, len(rel_group), _BATCH):
                 rows = [
                     {**_with_defaults({**r.props, "id": r.id}, cols),
                      "from_id": r.from_id, "to_id": r.to_id}
-                    for r in group[start:start + _BATCH]
+                    for r in rel_group[start:start + _BATCH]
                 ]
                 self.execute(cypher, {"rows": rows})
 

@@ -47,7 +47,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, Problem 
         return
     text, problem = _decode(path, data)
     if problem or text is None:
-        yield problem.line if problem else 0, None, problem
+        yield 0, None, problem
         return
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1

@@ -34,7 +34,10 @@ class Progress:
     def task(self, description: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
         """Yield ``tick(n)``; shows a bar while the block runs (when enabled)."""
         if not self.enabled:
-            yield lambda n=1: None
+            def ignore(n: int = 1) -> None:
+                return None
+
+            yield ignore
             return
         columns = (
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
