@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from exports.snapshot import Snapshot, software_version, take_snapshot
 from graph.model import CLAIM_FIELDS, NODE_KINDS, RELATION_TYPES, FieldType
 from graph.records import NodeRecord, RelRecord
 from graph.store import Store
-from exports.snapshot import Snapshot, software_version, take_snapshot
 
 NAMES_FILE = "names"
 NAMES_COLUMNS = ("entity", "name", "lang", "confidence", "source_ids", "note")
@@ -233,8 +233,8 @@ def _readme(snap: Snapshot, report: ExportReport) -> str:
         f"- restricted records: {'included' if snap.include_restricted else 'excluded'}",
         f"- software: accountability-graph {software_version()}",
         "",
-        "Cells that begin with = + - @ are written with a leading apostrophe so spreadsheet "
-        "applications show them as text; the importer removes it.",
+        ("Cells that begin with = + - @ are written with a leading apostrophe so spreadsheet "
+         "applications show them as text; the importer removes it."),
         "",
     ]
     return "\n".join(lines)

@@ -34,14 +34,19 @@ from urllib.parse import quote
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SDO, SH, XSD
+from rdflib.term import Node
 
 from exports.snapshot import Snapshot, software_version, take_snapshot
 from graph.dates import MAX_DAY, MIN_DAY, DateError, Precision, day_text, parse_date
 from graph.model import (
-    CLAIM_FIELDS, CONFIDENCE, NODE_KINDS, RELATION_TYPES, Field, FieldType,
+    CLAIM_FIELDS,
+    CONFIDENCE,
+    NODE_KINDS,
+    RELATION_TYPES,
+    Field,
+    FieldType,
 )  # fmt: skip
 from graph.records import NodeRecord, RelRecord
-from graph.schema import UNSOURCED_EXEMPT
 from graph.store import Store
 
 BASE = "https://w3id.org/accountability-graph/"
@@ -306,7 +311,8 @@ def export_rdf(store: Store, out: Path, fmt: str = "ttl", include_restricted: bo
 
 
 def jsonld_context() -> dict[str, str]:
-    return {p: str(ns) for p, ns in PREFIXES.items() if p != "sh"}
+    """Prefixes for JSON-LD; ``agid:`` shortens record IRIs (``agid:person/x``)."""
+    return {**{p: str(ns) for p, ns in PREFIXES.items() if p != "sh"}, "agid": ID}
 
 
 def write_graph(g: Graph, out: Path, fmt: str) -> None:
@@ -360,7 +366,7 @@ def vocabulary_graph() -> Graph:
             if f.name in SKIPPED_FIELDS or f.name == "names":
                 continue
             p = field_property(kind, f)
-            if p not in AG:  # type: ignore[operator]
+            if not str(p).startswith(str(AG)):
                 continue
             if f.type is FieldType.DATE:
                 _date_props(prop, camel(f.name), f.doc, FIELD_SUPER.get(camel(f.name)))
@@ -441,8 +447,8 @@ class _Shapes:
             elif key == "or_":
                 self.g.add((b, SH["or"], self.rdf_list(value)))
             else:
-                self.g.add((b, SH[key], value if not isinstance(value, int) or isinstance(
-                    value, bool) else Literal(value)))
+                node: Node = Literal(value) if isinstance(value, int) else value
+                self.g.add((b, SH[key], node))
         return b
 
     def alt(self, **constraints: Any) -> BNode:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from graph import catalog
@@ -51,6 +52,17 @@ def _register_queries() -> None:
 
 
 _register_queries()
+
+
+def store_location(store: Store) -> str:
+    """Where the data came from: the database file's absolute path, or the store's kind."""
+    path = getattr(store, "path", None)
+    if path:
+        try:
+            return str(Path(path).resolve())
+        except OSError:
+            return str(path)
+    return type(store).__name__
 
 
 def software_version() -> str:
@@ -117,8 +129,8 @@ class Snapshot:
 def take_snapshot(store: Store, *, include_restricted: bool = True) -> Snapshot:
     """Read every node and relation of ``store``; see the module docstring for filtering."""
     snap = Snapshot(include_restricted=include_restricted,
-                    taken_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    database=str(getattr(store, "path", "") or type(store).__name__))
+                    taken_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    database=store_location(store))
     all_nodes: dict[str, NodeRecord] = {}
     for kind in NODE_KINDS:
         for row in store.run(NODE_QUERY.format(kind=kind)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,15 @@ SUFFIXES = (".csv", ".jsonl")
 IGNORED_SUFFIXES = (".md", ".txt")
 MAX_JSON_LINE = 10 * MAX_CELL
 
+_PROTECTED = re.compile(r"^'+[=+\-@\t\r]")
+
 csv.field_size_limit(MAX_CELL)
+
+
+def unprotect_cell(text: str) -> str:
+    """Drop the apostrophe a spreadsheet (or ``accgraph export native``) puts before a cell
+    starting with = + - @, tab or CR to keep it text, so exported data round-trips."""
+    return text[1:] if _PROTECTED.match(text) else text
 
 
 def _decode(path: Path, data: bytes) -> tuple[str | None, Problem | None]:
@@ -112,7 +121,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | Non
                 path.name, start, "-",
                 f"row has {len(cells)} fields but the header has {len(header)}")
             continue
-        yield start, dict(zip(header, cells)), None
+        yield start, dict(zip(header, [unprotect_cell(c) for c in cells])), None
 
 
 def classify(path: Path) -> str | None:

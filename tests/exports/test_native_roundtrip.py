@@ -13,7 +13,6 @@ import pytest
 from exports.native import ExportError, export_native, protect_cell, unprotect_cell
 from exports.snapshot import take_snapshot
 from graph.embedded import EmbeddedStore
-from ingest import native as ingest_native
 from ingest.seed import seed_data_path
 
 from .conftest import FIXTURE, RESTRICTED_PERSON, RESTRICTED_SOURCE, load
@@ -142,10 +141,6 @@ def test_formula_cells_are_protected_and_round_trip(tmp_path: Path) -> None:
                     assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (path.name, cell)
     person = (out / "Person.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in person
-    if not getattr(ingest_native, "unprotect_cell", None) and "unprotect" not in (
-            Path(ingest_native.__file__).read_text(encoding="utf-8")):
-        pytest.xfail("ingest/native.py does not yet strip the protecting apostrophe "
-                     "(see docs/exports.md, 'Formula injection')")
     fresh = EmbeddedStore(tmp_path / "fresh" / "graph.lbdb")
     try:
         load(fresh, out)
@@ -185,3 +180,29 @@ def test_reexport_has_the_same_content_hash(fixture_store: EmbeddedStore, tmp_pa
     assert first.content_sha256 == second.content_sha256
     assert sorted(first.files) == sorted(second.files)
     assert FIXTURE.exists()
+
+
+def test_cli_export_native_then_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    monkeypatch.setenv("ACCGRAPH_ADMIN_DB", str(tmp_path / "admin.sqlite"))
+    runner = CliRunner()
+    db, fresh = str(tmp_path / "a" / "g.lbdb"), str(tmp_path / "b" / "g.lbdb")
+    assert runner.invoke(app, ["--db", db, "ingest", "native", str(FIXTURE), "-q"]).exit_code == 0
+    res = runner.invoke(app, ["--db", db, "export", "native", str(tmp_path / "out"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["counts"]["Person"] == 3
+    res = runner.invoke(app, ["--db", fresh, "ingest", "native", str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.output
+    # a second export into the same folder is refused, clearly
+    res = runner.invoke(app, ["--db", db, "export", "native", str(tmp_path / "out")])
+    assert res.exit_code == 2 and "not an empty folder" in res.output
+    res = runner.invoke(app, ["--db", db, "export", "ttl", str(tmp_path / "g.ttl"), "--ref", "x"])
+    assert res.exit_code == 2
+    res = runner.invoke(app, ["--db", db, "export", "ftm", str(tmp_path / "g.ftm.json")])
+    try:
+        import exports.ftm  # noqa: F401
+    except ModuleNotFoundError:
+        assert res.exit_code == 2 and "not available" in res.output
