@@ -47,6 +47,8 @@ class Bundle:
     problems: list[Problem] = field(default_factory=list)
     # ids of node rows that were rejected: references to them are not reported again.
     rejected_ids: set[str] = field(default_factory=set)
+    # reader remarks for the load report (records skipped on purpose, conversions made)
+    notes: list[str] = field(default_factory=list)
 
     def add_node(self, node: NodeRecord, where: Where) -> None:
         prior = self.nodes.get(node.id)

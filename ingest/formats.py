@@ -10,6 +10,7 @@ not break the others.
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -66,7 +67,8 @@ def get_reader(fmt: str) -> Reader:
             raise UnknownFormat(f"the '{fmt}' reader is not available in this build") from exc
         raise
     obj = getattr(module, attr)
-    return obj() if isinstance(obj, type) else obj  # type: ignore[no-any-return]
+    reader: Reader = obj() if isinstance(obj, type) else obj
+    return reader
 
 
 def available_formats() -> list[str]:
@@ -97,7 +99,15 @@ def ingest_path(store: Store, fmt: str, path: Path, progress: Progress | None = 
         return report
     rejected, bundle.problems = bundle.problems, []
     load_bundle(store, bundle, report, progress)
+    report.notes.extend(bundle.notes)  # readers' remarks (records skipped, conversions)
+    loaded = not report.rejected  # load_bundle's own checks refused nothing
     report.rejected = rejected + report.rejected
     if rejected and not report.written and not bundle.nodes and not bundle.rels:
         report.notes.append("no valid record found")
+    if loaded and bundle.nodes and os.environ.get("ACCGRAPH_MATCH", "1") != "0":
+        # entity matching (docs/sanctions.md): SAME_AS links and the review queue
+        from ingest.matching import link_after_load
+
+        with progress.task("matching with the graph", total=None):
+            link_after_load(store, list(bundle.nodes.values()), report)
     return report

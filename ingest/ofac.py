@@ -159,7 +159,7 @@ def read_ofac(path: Path, progress: Progress | None = None) -> Bundle:
                                                           "of the OFAC legacy CSV set or sdn.csv)"))
         return bundle
     meta = sidecar(folder)
-    date = snapshot_date(folder if folder != sdn_path.parent or path.is_dir() else sdn_path)
+    date = snapshot_date(sdn_path)
     files = {"sdn": sdn_path}
     for key, fname in (("add", "add.csv"), ("alt", "alt.csv"), ("comments", "sdn_comments.csv")):
         found = _sibling(folder, fname)
@@ -237,16 +237,15 @@ def read_ofac(path: Path, progress: Progress | None = None) -> Bundle:
             if done % 1000 == 0:
                 tick(1000)
         tick(done % 1000)
-    skipped = sum(1 for e in entries.values() if _clean(e.row["type"]).lower() in ("vessel", "aircraft"))
-    add_note(bundle, f"{len(entries)} OFAC entries read; {skipped} vessels/aircraft loaded "
+    craft = sum(1 for e in entries.values()
+                  if _clean(e.row["type"]).lower() in ("vessel", "aircraft"))
+    add_note(bundle, f"{len(entries)} OFAC entries read; {craft} vessels/aircraft loaded "
                      f"as Organization (kind other, described in notes)")
     return bundle
 
 
 def _split_remarks(remarks: str) -> list[str]:
-    text = remarks.strip()
-    if text.endswith("."):
-        text = text[:-1]
+    text = remarks.strip().removesuffix(".")
     return [p.strip() for p in _ITEM_SPLIT.split(text) if p.strip()]
 
 

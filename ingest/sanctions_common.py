@@ -114,12 +114,14 @@ class NameSet:
         self.entries.append({"name": name, "lang": lang, "script": script_of(name),
                              "confidence": confidence, "source_ids": list(source_ids)})
 
-    def fill(self, props: dict[str, Any]) -> None:
-        """Set ``name`` (first entry), ``aliases``, ``names`` and ``name_keys`` on props."""
+    def fill(self, props: dict[str, Any], *, keys: bool = True) -> None:
+        """Set ``name`` (first entry), ``aliases``, ``names`` and ``name_keys`` on props.
+        ``keys=False`` for kinds search never looks at (Sanction: its name is derived
+        from its target's), which saves a third of an OFAC read."""
         props["name"] = self.entries[0]["name"] if self.entries else props.get("name")
         props["aliases"] = [e["name"] for e in self.entries[1:]]
         props["names"] = json.dumps(self.entries, ensure_ascii=False, sort_keys=True)
-        props["name_keys"] = name_keys([e["name"] for e in self.entries])
+        props["name_keys"] = name_keys([e["name"] for e in self.entries]) if keys else []
 
 
 def date_props(name: str, text: str | None) -> dict[str, Any]:
@@ -149,7 +151,7 @@ def sanction(bundle: Bundle, where: Where, *, sanction_id: str, target: NodeReco
     }
     names = NameSet()
     names.add(name, source_ids)
-    names.fill(props)
+    names.fill(props, keys=False)
     bundle.add_node(node("Sanction", sanction_id, props), where)
     d_from = parse_date(listed)
     d_to = parse_date("open", allow_open=True)
@@ -266,12 +268,10 @@ def problem(file: str, line: int | str, field_name: str, reason: str) -> Problem
 
 
 def add_note(bundle: Bundle, note: str) -> None:
-    """A line for the load report's notes (counts of skipped or converted records).
-    Bundle has no notes field; ``formats.ingest_path`` copies ``bundle.notes`` over."""
-    notes: list[str] = getattr(bundle, "notes", None) or []
-    notes.append(note)
-    setattr(bundle, "notes", notes)
+    """A line for the load report's notes (counts of skipped or converted records);
+    ``formats.ingest_path`` copies ``bundle.notes`` into the report."""
+    bundle.notes.append(note)
 
 
 def bundle_notes(bundle: Bundle) -> list[str]:
-    return list(getattr(bundle, "notes", None) or [])
+    return list(bundle.notes)

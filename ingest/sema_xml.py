@@ -150,7 +150,7 @@ def _record(el: Element, number: int, bundle: Bundle, src: str, fname: str) -> s
     if not item:
         bundle.problems.append(where.problem("Item", "required, but empty"))
         return None
-    country, country_fr = bilingual(country_raw)
+    country = bilingual(country_raw)[0]
     last, given, entity = _text(el, "LastName"), _text(el, "GivenName"), _text(el, "Entity")
     if entity and (last or given):
         bundle.problems.append(where.problem("Entity", "both an entity and a person's name"))

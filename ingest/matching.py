@@ -1,0 +1,601 @@
+"""Entity matching: does a record just loaded describe an entity the graph already holds?
+
+Candidates come from the graph by shared name keys (``graph.names``: normalised tokens and
+consonant skeletons, which bridge Persian script and Latin transliterations). Each candidate
+is scored on
+
+- names: every pair of the two records' names (weak, low-confidence aliases left out), each
+  aligned token by token (adjacent tokens may join, so "Gholam-Hossein" meets
+  "Gholamhossein"; tokens compare by edit similarity and by skeleton, so "Qolam" meets
+  "Gholam"); the score is the share of both names' letters covered by the alignment;
+- dates of birth (agreement corroborates, a conflict costs 0.3), nationality (ISO codes via
+  followthemoney), gender (a conflict costs 0.4) and, for organisations, their kind.
+
+A pair scoring at least ``LINK_THRESHOLD`` whose names are distinctive (three tokens or more
+for a person, two for an organisation, fully covered) or whose attributes corroborate it is
+linked ``SAME_AS`` (score, method, ``judged_by = matcher:<version>``, ``judged_at``); a pair
+scoring at least ``REVIEW_THRESHOLD`` goes to the review queue (``ingest.review``).
+Nothing is ever merged: both records stay as they were. Decisions taken in review win over
+the matcher, on every run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from graph import catalog
+from graph.ids import claim_id
+from graph.names import latinise, normalise, skeleton, tokens
+from graph.records import NodeRecord, RelRecord
+from graph.store import Store
+from ingest.build import Where, build_rel
+from ingest.review import ACCEPTED, REJECTED, ReviewQueue, ordered
+from ingest.sanctions_common import birth_intervals
+
+VERSION = "1"
+METHOD = f"names+attributes v{VERSION}"
+LINK_THRESHOLD = 0.90
+REVIEW_THRESHOLD = 0.75
+MAX_CANDIDATES = 12  # per record, the ones sharing most keys
+MAX_KEY_FREQUENCY = 400  # keys carried by more graph records than this do not propose
+MATCHED_KINDS = ("Person", "Organization")
+MIN_TOKEN_SIMILARITY = 0.65  # token pairs less alike than this are not aligned
+
+# Honorifics and particles that say nothing about who someone is.
+STOP_TOKENS = frozenset({
+    "seyed", "seyyed", "sayyed", "sayed", "seyyid", "sayyid", "syed", "hojatoleslam",
+    "hojjatoleslam", "hojjat", "hojat", "ayatollah", "haj", "haji", "hajj", "mr", "mrs",
+    "dr", "sheikh", "shaykh", "mullah", "mawlawi", "maulavi", "al", "el", "ol", "ul", "e",
+    "the", "of", "and", "general", "brigadier", "colonel",
+})  # fmt: skip
+
+_PROFILE_COLUMNS = {
+    "Person": ("id AS id, n.names AS names, n.name_keys AS name_keys, n.birth_date AS birth_date, "
+               "n.birth_date_lo AS birth_date_lo, n.birth_date_hi AS birth_date_hi, "
+               "n.notes AS notes, n.nationality AS nationality, n.gender AS gender, "
+               "n.source_ids AS source_ids"),
+    "Organization": ("id AS id, n.names AS names, n.name_keys AS name_keys, n.kind AS kind, "
+                     "n.country AS country, n.source_ids AS source_ids"),
+}
+for _kind, _cols in _PROFILE_COLUMNS.items():
+    catalog.register(
+        f"matching.profiles.{_kind.lower()}",
+        ladybug=f"MATCH (n:{_kind}) RETURN n.{_cols}",
+        doc="every record of one kind with what the matcher compares (names, keys, dates)")
+
+
+# -- names ----------------------------------------------------------------------------
+@lru_cache(maxsize=200_000)
+def prepare(name: str) -> tuple[str, ...]:
+    """A name's comparable tokens: normalised, Persian latinised, honorifics dropped."""
+    out = []
+    for tok in tokens(name):
+        lat = latinise(tok)
+        if lat and lat not in STOP_TOKENS:
+            out.append(lat)
+            if lat != tok:
+                _FROM_PERSIAN.add(lat)
+    return tuple(out)
+
+
+# Latinised Persian tokens carry no vowels ("mhsny"): they compare by skeleton only.
+_FROM_PERSIAN: set[str] = set()
+
+
+# Words that name what kind of body an organisation is, not which one: they count for
+# little in an organisation's name ("AMAN GROUP" is not "Miaan Group").
+ORG_GENERIC = frozenset({
+    "group", "company", "co", "corp", "corporation", "ltd", "limited", "llc", "inc", "plc",
+    "holding", "holdings", "international", "organization", "organisation", "org", "bank",
+    "trading", "trade", "industries", "industrial", "industry", "sa", "s", "a", "c", "v",
+    "de", "cv", "srl", "gmbh", "jsc", "pjsc", "ojsc", "cjsc", "services", "service",
+    "center", "centre", "institute", "foundation", "association", "national", "prison",
+    "court", "forces", "force", "ministry", "office", "agency", "department", "general",
+    "network", "human", "rights", "for", "in", "iran", "iranian", "islamic", "republic",
+    "enterprise", "enterprises", "establishment", "commercial", "shipping", "investment",
+    "investments", "fze", "fzco", "fzc", "sdn", "bhd", "pte", "pvt", "private", "llp",
+})  # fmt: skip
+
+
+@lru_cache(maxsize=500_000)
+def token_similarity(x: str, y: str) -> float:
+    """Edit similarity of two tokens, raised to 0.9 when their consonant skeletons agree
+    (three consonants or more) and the spellings are not far apart ("qolam"/"gholam")."""
+    if x == y:
+        return 1.0
+    if x in _FROM_PERSIAN or y in _FROM_PERSIAN:
+        sx, sy = skeleton(x), skeleton(y)
+        if sx and sx == sy:
+            return 0.9
+        return 0.9 * fuzz.ratio(sx, sy) / 100.0 if min(len(sx), len(sy)) >= 3 else 0.0
+    if min(len(x), len(y)) < 4:
+        return 0.0  # short tokens (initials, acronyms) count only when equal
+    sim = fuzz.ratio(x, y) / 100.0
+    if sim >= 0.6:
+        sx = skeleton(x)
+        if len(sx) >= 3 and sx == skeleton(y):
+            sim = max(sim, 0.9)
+    return sim
+
+
+@lru_cache(maxsize=200_000)
+def _hooks(toks: tuple[str, ...]) -> frozenset[str]:
+    """Cheap keys two names must share for an alignment to be worth computing: tokens and
+    their skeletons (three letters or more), also of adjacent tokens joined."""
+    out: set[str] = set()
+    for unit, _, _ in _units(toks):
+        out.add(unit)
+        sk = skeleton(unit)
+        if len(sk) >= 3 or (unit in _FROM_PERSIAN and sk):
+            out.add("~" + sk)
+    return frozenset(out)
+
+
+def _units(toks: tuple[str, ...]) -> list[tuple[str, int, int]]:
+    units = [(t, i, i + 1) for i, t in enumerate(toks)]
+    units += [(toks[i] + toks[i + 1], i, i + 2) for i in range(len(toks) - 1)]
+    return units
+
+
+@dataclass(frozen=True)
+class NameScore:
+    score: float
+    matched_tokens: int  # distinctive tokens of the shorter name covered
+    coverage_a: float
+    coverage_b: float
+    # both names keep a distinctive token the other lacks ("Yasir" vs "Omar" between the
+    # same family names): brothers, not spellings of one name
+    unmatched_both: bool = False
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    toks: tuple[str, ...]
+    weights: tuple[float, ...]
+    distinct: frozenset[int]
+    units: tuple[tuple[str, int, int], ...]
+    total: float
+    letters: int
+
+
+@lru_cache(maxsize=200_000)
+def _prepared(name: str, org: bool) -> _Prepared:
+    toks = prepare(name)
+    weights = tuple(len(t) * (0.25 if org and t in ORG_GENERIC else 1.0) for t in toks)
+    distinct = frozenset(i for i, t in enumerate(toks) if not (org and t in ORG_GENERIC))
+    return _Prepared(toks, weights, distinct, tuple(_units(toks)), sum(weights) or 1.0,
+                     sum(len(t) for t in toks))
+
+
+@lru_cache(maxsize=200_000)
+def name_similarity(a: str, b: str, *, org: bool = False) -> NameScore:
+    """How far two names are the same name, in [0, 1], from the shares of each name's
+    letters that the best token alignment covers: 0.65 x the larger share + 0.35 x the
+    smaller, so a name missing a middle name or patronymic stays close but not equal."""
+    pa, pb = _prepared(a, org), _prepared(b, org)
+    ta, tb = pa.toks, pb.toks
+    if not ta or not tb or not (_hooks(ta) & _hooks(tb)):
+        return NameScore(0.0, 0, 0.0, 0.0)
+    if sorted(ta) == sorted(tb):
+        return NameScore(1.0, min(len(pa.distinct), len(pb.distinct)), 1.0, 1.0)
+    if pa.letters <= 6 or pb.letters <= 6:
+        # acronyms and very short names: only an identical name means anything
+        if "".join(ta) == "".join(tb):
+            return NameScore(1.0, 1, 1.0, 1.0)
+        return NameScore(0.0, 0, 0.0, 0.0)
+    pairs: list[tuple[float, int, tuple[str, int, int], tuple[str, int, int]]] = []
+    for ua in pa.units:
+        a_joined = ua[2] - ua[1] > 1
+        for ub in pb.units:
+            if a_joined and ub[2] - ub[1] > 1:
+                continue  # joined with joined says no more than the two tokens do
+            sim = token_similarity(ua[0], ub[0])
+            if sim >= MIN_TOKEN_SIMILARITY:
+                pairs.append((sim, len(ua[0]) + len(ub[0]), ua, ub))
+    if not pairs:
+        return NameScore(0.0, 0, 0.0, 0.0)
+    pairs.sort(key=lambda p: (-p[0], -p[1]))
+    used_a: set[int] = set()
+    used_b: set[int] = set()
+    got_a = got_b = 0.0
+    for sim, _, ua, ub in pairs:
+        ra, rb = range(ua[1], ua[2]), range(ub[1], ub[2])
+        if any(i in used_a for i in ra) or any(i in used_b for i in rb):
+            continue
+        used_a.update(ra)
+        used_b.update(rb)
+        got_a += sim * sum(pa.weights[i] for i in ra)
+        got_b += sim * sum(pb.weights[i] for i in rb)
+    cov_a = got_a / pa.total
+    cov_b = got_b / pb.total
+    matched = min(len(used_a & pa.distinct), len(used_b & pb.distinct))
+    left_a = any(len(ta[i]) >= 3 for i in pa.distinct - used_a)
+    left_b = any(len(tb[i]) >= 3 for i in pb.distinct - used_b)
+    score = 0.65 * max(cov_a, cov_b) + 0.35 * min(cov_a, cov_b)
+    return NameScore(round(score, 4), matched, cov_a, cov_b, left_a and left_b)
+
+
+# -- profiles -------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _territory_index() -> dict[str, str]:
+    """Country names and codes -> ISO code, from rigour's territory table (fast to load,
+    unlike a full fuzzy lookup): "Iran", "Islamic Republic of Iran", "IR", "IRN" -> "ir"."""
+    from rigour.territories import get_territories
+
+    index: dict[str, str] = {}
+    for t in get_territories():
+        code = t.ftm_country or t.code
+        for label in (t.code, t.alpha3, t.name, t.full_name):
+            if label:
+                index.setdefault(_country_key(label), code)
+    return index
+
+
+def _country_key(text: str) -> str:
+    text = text.split("/")[0]  # bilingual "Russia / Russie"
+    text = re.sub(r"\(([^)]*)\)", r" \1 ", text)  # "Iran (Islamic Republic of)"
+    return " ".join(sorted(normalise(text).replace("the ", " ").split()))
+
+
+@lru_cache(maxsize=4096)
+def country_code(value: str) -> str | None:
+    return _territory_index().get(_country_key(value))
+
+
+@dataclass
+class Profile:
+    id: str
+    kind: str
+    names: list[str]
+    keys: list[str]
+    births: list[tuple[int, int]] = field(default_factory=list)
+    nationality: set[str] = field(default_factory=set)
+    gender: str | None = None
+    org_kind: str | None = None
+    source_ids: list[str] = field(default_factory=list)
+
+
+def profile_of(kind: str, node_id: str, props: dict[str, Any]) -> Profile:
+    """What the matcher compares of one record (from a bundle or the graph)."""
+    names: list[str] = []
+    try:
+        entries = json.loads(props.get("names") or "[]")
+    except ValueError:
+        entries = []
+    for e in entries:
+        if isinstance(e, dict) and e.get("name") and e.get("confidence") != "low":
+            names.append(str(e["name"]))
+    if not names:
+        names = [n for n in [props.get("name"), *(props.get("aliases") or [])] if n]
+    prof = Profile(node_id, kind, names, list(props.get("name_keys") or []),
+                   source_ids=list(props.get("source_ids") or []))
+    if kind == "Person":
+        prof.births = birth_intervals(props)
+        for value in props.get("nationality") or []:
+            code = country_code(str(value))
+            if code:
+                prof.nationality.add(code)
+        gender = props.get("gender")
+        prof.gender = gender if gender in ("male", "female") else None
+    elif kind == "Organization":
+        prof.org_kind = props.get("kind")
+        country = props.get("country")
+        if country:
+            code = country_code(str(country))
+            if code:
+                prof.nationality.add(code)
+    return prof
+
+
+@dataclass
+class Judgement:
+    a: str
+    b: str
+    kind: str
+    score: float
+    decision: str  # link | review | none
+    details: dict[str, Any]
+
+
+def _overlap(x: tuple[int, int], y: tuple[int, int]) -> bool:
+    return x[0] <= y[1] and y[0] <= x[1]
+
+
+def score_pair(a: Profile, b: Profile) -> Judgement:
+    """Score two profiles of one kind and decide: link, review or none."""
+    best: NameScore | None = None
+    best_names = ("", "")
+    org = a.kind == "Organization"
+    for na in a.names:
+        for nb in b.names:
+            ns = name_similarity(na, nb, org=org)
+            if best is None or (ns.score, ns.matched_tokens) > (best.score, best.matched_tokens):
+                best, best_names = ns, (na, nb)
+            if ns.score == 1.0 and ns.matched_tokens >= 3:
+                break
+    if best is None:
+        return Judgement(a.id, b.id, a.kind, 0.0, "none", {})
+    score = best.score
+    details: dict[str, Any] = {"name": best.score, "names": list(best_names)}
+    corroborated = conflict = False
+    if a.births and b.births:
+        if any(_overlap(x, y) for x in a.births for y in b.births):
+            score += 0.05
+            corroborated = True
+            details["birth"] = "agrees"
+        else:
+            score -= 0.3
+            conflict = True
+            details["birth"] = "conflicts"
+    if a.nationality and b.nationality:
+        if a.nationality & b.nationality:
+            score += 0.03
+            corroborated = True
+            details["nationality"] = "agrees"
+        else:
+            score -= 0.1
+            details["nationality"] = "differs"
+    if a.kind == "Person" and a.gender and b.gender and a.gender != b.gender:
+        score -= 0.4
+        conflict = True
+        details["gender"] = "conflicts"
+    if a.kind == "Organization" and a.org_kind and b.org_kind:
+        if "other" not in (a.org_kind, b.org_kind):
+            if a.org_kind == b.org_kind:
+                score += 0.03
+                corroborated = True
+                details["org_kind"] = "agrees"
+            else:
+                score -= 0.1
+                details["org_kind"] = "differs"
+    score = round(max(0.0, min(1.0, score)), 4)
+    full = min(best.coverage_a, best.coverage_b) >= 0.9 and not best.unmatched_both
+    if best.unmatched_both:
+        details["unmatched_tokens"] = True
+    distinctive = (best.matched_tokens >= 3 and full) if a.kind == "Person" else (
+        best.matched_tokens >= 2 and full)
+    details["distinctive"] = distinctive
+    details["corroborated"] = corroborated
+    if a.kind == "Organization":
+        # a unit is not its parent ("... GUARD CORPS AIR FORCE" / "... Guard Corps"): an
+        # organisation links only when both names are covered in full
+        corroborated = corroborated and full
+    elif best.unmatched_both:
+        corroborated = False  # "Yasir ... Hasan" and "Omar ... Hasan": kin, not one person
+    if score >= LINK_THRESHOLD and not conflict and (distinctive or corroborated):
+        decision = "link"
+    elif score >= REVIEW_THRESHOLD:
+        decision = "review"
+    else:
+        decision = "none"
+    return Judgement(a.id, b.id, a.kind, score, decision, details)
+
+
+# -- candidates -----------------------------------------------------------------------
+class CandidateIndex:
+    """Graph records of one kind, looked up by shared name keys."""
+
+    def __init__(self, profiles: Iterable[Profile]) -> None:
+        self.profiles: dict[str, Profile] = {}
+        self.by_key: dict[str, list[str]] = defaultdict(list)
+        for p in profiles:
+            self.profiles[p.id] = p
+            for k in p.keys:
+                self.by_key[k].append(p.id)
+
+    def candidates(self, prof: Profile, exclude: set[str] | frozenset[str] = frozenset(),
+                   limit: int = MAX_CANDIDATES) -> list[Profile]:
+        shared: Counter[str] = Counter()
+        for k in prof.keys:
+            ids = self.by_key.get(k)
+            if not ids or len(ids) > MAX_KEY_FREQUENCY:
+                continue
+            weight = 2 if k.startswith("t:") else (1 if len(k) >= 5 else 0)
+            if not weight:
+                continue  # two-consonant skeletons ("k:md") are too common to propose
+            for i in ids:
+                if i != prof.id and i not in exclude:
+                    shared[i] += weight
+        return [self.profiles[i] for i, n in shared.most_common(limit) if n >= 2]
+
+
+def graph_profiles(store: Store, kind: str) -> list[Profile]:
+    rows = store.run(f"matching.profiles.{kind.lower()}")
+    return [profile_of(kind, r["id"], r) for r in rows]
+
+
+# -- SAME_AS records ------------------------------------------------------------------
+def same_as_id(a: str, b: str) -> str:
+    x, y = ordered(a, b)
+    return claim_id("SAME_AS", x, y)
+
+
+def same_as_record(a: str, b: str, *, score: float, method: str, judged_by: str,
+                   judged_at: str, confidence: str, source_ids: Sequence[str],
+                   note: str | None = None) -> RelRecord:
+    x, y = ordered(a, b)
+    rel, problems = build_rel("SAME_AS", {
+        "id": same_as_id(x, y), "from": x, "to": y, "score": score, "method": method,
+        "judged_by": judged_by, "judged_at": judged_at, "confidence": confidence,
+        "source_ids": sorted(set(source_ids)), "note": note,
+    }, Where("matcher", 0))
+    if rel is None:
+        raise ValueError("; ".join(str(p) for p in problems))
+    return rel
+
+
+def delete_same_as(store: Store, rel_id: str) -> bool:
+    """Remove a SAME_AS judgement a reviewer rejected. The Store interface has no delete;
+    the embedded store's raw ``execute`` is used where present (see docs/sanctions.md)."""
+    execute = getattr(store, "execute", None)
+    if execute is None:
+        return False
+    with store.transaction():  # type: ignore[attr-defined]
+        execute("MATCH ()-[r:SAME_AS]->() WHERE r.id = $id DELETE r", {"id": rel_id})
+    return True
+
+
+@dataclass
+class MatchReport:
+    compared: int = 0
+    linked: int = 0
+    queued: int = 0
+    rejected_by_review: int = 0
+    accepted_by_review: int = 0
+    rels: list[RelRecord] = field(default_factory=list)
+    judgements: list[Judgement] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"matcher v{VERSION}: {self.compared} records compared with the graph, "
+                f"{self.linked} SAME_AS link(s) judged, {self.queued} pair(s) in the review "
+                f"queue from this load, {self.rejected_by_review} pair(s) skipped as rejected "
+                f"in review")
+
+
+class Matcher:
+    def __init__(self, store: Store, queue: ReviewQueue | None = None) -> None:
+        self.store = store
+        self.queue = queue
+
+    def match(self, records: Sequence[NodeRecord]) -> MatchReport:
+        """Judge ``records`` against the graph records outside this set; returns the
+        SAME_AS records to write (not yet written) and queues review pairs."""
+        report = MatchReport()
+        today = _dt.date.today().isoformat()
+        decisions = self.queue.decisions() if self.queue else {}
+        own = {r.id for r in records}
+        rels: dict[str, RelRecord] = {}
+        for kind in MATCHED_KINDS:
+            mine = [r for r in records if r.kind == kind]
+            if not mine:
+                continue
+            index = CandidateIndex(p for p in graph_profiles(self.store, kind) if p.id not in own)
+            if not index.profiles:
+                continue
+            for rec in mine:
+                prof = profile_of(kind, rec.id, rec.props)
+                report.compared += 1
+                for cand in index.candidates(prof, own):
+                    j = score_pair(prof, cand)
+                    key = ordered(j.a, j.b)
+                    decided = decisions.get(key)
+                    if decided is not None and decided.status == REJECTED:
+                        report.rejected_by_review += 1
+                        continue
+                    if decided is not None and decided.status == ACCEPTED:
+                        continue  # written by accepted_links()
+                    if j.decision == "link":
+                        report.linked += 1
+                        report.judgements.append(j)
+                        rels[same_as_id(j.a, j.b)] = same_as_record(
+                            j.a, j.b, score=j.score, method=METHOD,
+                            judged_by=f"matcher:{VERSION}", judged_at=today,
+                            confidence="medium",
+                            source_ids=sorted(set(prof.source_ids) | set(cand.source_ids)),
+                            note=_note(j))
+                    elif j.decision == "review" and self.queue is not None:
+                        if self.queue.propose(j.a, j.b, kind, j.score, METHOD, j.details):
+                            report.queued += 1
+                        report.judgements.append(j)
+        if self.queue is not None:
+            self.queue.commit()
+        report.rels = list(rels.values())
+        return report
+
+
+def _note(j: Judgement) -> str:
+    names = j.details.get("names") or ["", ""]
+    bits = [f"names '{names[0]}' ~ '{names[1]}' ({j.details.get('name')})"]
+    for k in ("birth", "nationality", "gender", "org_kind"):
+        if k in j.details:
+            bits.append(f"{k} {j.details[k]}")
+    return "; ".join(bits)
+
+
+def accepted_links(store: Store, queue: ReviewQueue, ids: set[str] | None = None
+                   ) -> list[RelRecord]:
+    """SAME_AS records for every accepted review decision whose two records exist
+    (restricted to pairs touching ``ids`` when given)."""
+    out: list[RelRecord] = []
+    pairs = [p for p in queue.decisions().values() if p.status == ACCEPTED
+             and (ids is None or p.a in ids or p.b in ids)]
+    if not pairs:
+        return out
+    nodes = store.get_nodes({p.a for p in pairs} | {p.b for p in pairs})
+    for p in pairs:
+        if p.a in nodes and p.b in nodes and nodes[p.a].kind == nodes[p.b].kind:
+            sources = set(nodes[p.a].props.get("source_ids") or []) | set(
+                nodes[p.b].props.get("source_ids") or [])
+            out.append(same_as_record(
+                p.a, p.b, score=p.score, method=f"review ({p.method})",
+                judged_by=f"review:{p.decided_by}", judged_at=p.decided_at or p.proposed_at,
+                confidence="high", source_ids=sorted(sources), note=p.note))
+    return out
+
+
+def link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
+                    queue: ReviewQueue | None = None) -> MatchReport:
+    """Run the matcher for a load's records and write its judgements in one atomic write
+    (new or changed SAME_AS only, so a re-ingest writes nothing). Counts go to ``report``
+    (a LoadReport) under SAME_AS, and a summary line to its notes."""
+    own_queue = queue is None
+    queue = queue or ReviewQueue.for_store(store)
+    try:
+        matcher = Matcher(store, queue)
+        result = matcher.match([r for r in records if r.kind in MATCHED_KINDS])
+        wanted = {r.id: r for r in result.rels}
+        for rel in accepted_links(store, queue, {r.id for r in records}):
+            wanted[rel.id] = rel
+        # a rejected pair is never linked; a link an earlier run made is removed
+        own = {r.id for r in records}
+        rejected = [p for p in queue.decisions().values() if p.status == REJECTED
+                    and (p.a in own or p.b in own)]
+        for p in rejected:
+            wanted.pop(same_as_id(p.a, p.b), None)
+        if rejected:
+            probes = [same_as_record(p.a, p.b, score=0.0, method="probe", judged_by="probe",
+                                     judged_at="2000-01-01", confidence="low", source_ids=[])
+                      for p in rejected]
+            for rel_id in store.get_rels(probes):
+                if delete_same_as(store, rel_id):
+                    report.written = True
+                    report.notes.append(f"removed SAME_AS {rel_id}: the pair was rejected "
+                                        "in review")
+        changed: list[RelRecord] = []
+        if wanted:
+            stored = store.get_rels(list(wanted.values()))
+            for rid, rel in wanted.items():
+                old = stored.get(rid)
+                if old is None:
+                    report.bump("SAME_AS", "added")
+                    changed.append(rel)
+                    continue
+                old_by = old.props.get("judged_by") or ""
+                if old_by.startswith("review:") and not str(
+                        rel.props.get("judged_by")).startswith("review:"):
+                    report.bump("SAME_AS", "unchanged")  # a reviewer's link stays
+                    continue
+                same = all(old.props.get(k) == rel.props.get(k)
+                           for k in ("score", "method", "judged_by"))
+                if same:
+                    report.bump("SAME_AS", "unchanged")
+                else:
+                    report.bump("SAME_AS", "updated")
+                    changed.append(rel)
+        if changed:
+            store.write([], changed)
+            report.written = True
+        report.notes.append(result.summary())
+        return result
+    finally:
+        if own_queue:
+            queue.close()
