@@ -42,8 +42,17 @@ def vis_assets_dir() -> Path:
 
 def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-graph") -> FastAPI:
     from api.routers import admin as admin_router
-    from api.routers import analytics, entities, graph_pictures, pages, paths, reconcile
-    from api.routers import sanctions, search
+    from api.routers import (
+        analytics,
+        entities,
+        exports,
+        graph_pictures,
+        pages,
+        paths,
+        reconcile,
+        sanctions,
+        search,
+    )
 
     app = FastAPI(title=title, version="0.1.0", description=DESCRIPTION,
                   openapi_tags=[
@@ -55,6 +64,8 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
                       {"name": "analytics", "description": "centrality and brokers"},
                       {"name": "pictures", "description": "interactive network pictures"},
                       {"name": "reconcile", "description": "OpenRefine reconciliation"},
+                      {"name": "exports", "description": "RDF, GraphML/GEXF, native CSV, "
+                                                         "FollowTheMoney, dossiers"},
                       {"name": "admin", "description": "ingest, keys, audit log (admin only)"},
                   ])
     app.state.store = store
@@ -64,7 +75,7 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
     problems.install(app)
 
     for router in (search.router, entities.router, sanctions.router, paths.router,
-                   analytics.router, graph_pictures.router, reconcile.router,
+                   analytics.router, graph_pictures.router, reconcile.router, exports.router,
                    admin_router.router, pages.router):
         app.include_router(router)
 
@@ -78,6 +89,10 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)
+        if "authorization" in request.headers or "accgraph_key" in request.cookies:
+            # answers for a key may hold restricted records: never kept by a cache
+            response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Vary", "Authorization, Cookie")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         if response.headers.get("content-type", "").startswith("text/html"):

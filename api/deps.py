@@ -22,11 +22,13 @@ KEY_COOKIE = "accgraph_key"
 
 
 def get_store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    store: Store = request.app.state.store
+    return store
 
 
 def get_admin(request: Request) -> AdminStore:
-    return request.app.state.admin  # type: ignore[no-any-return]
+    admin: AdminStore = request.app.state.admin
+    return admin
 
 
 def client_address(request: Request) -> str:

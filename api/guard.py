@@ -49,9 +49,9 @@ def collect_ids(data: Any, out: set[str] | None = None) -> set[str]:
             stack.extend(item.values())
         elif isinstance(item, (list, tuple, set)):
             stack.extend(item)
-        elif isinstance(item, str) and 3 < len(item) < 300 and ":" in item:
-            if kind_of_id(item) and " " not in item:
-                out.add(item)
+        elif (isinstance(item, str) and 3 < len(item) < 300 and ":" in item
+              and " " not in item and kind_of_id(item)):
+            out.add(item)
     return out
 
 

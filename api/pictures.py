@@ -135,8 +135,7 @@ def vis_data(pic: Picture) -> dict[str, Any]:
         net.add_node(n.id, label=n.label[:60], title=n.title, shape=shape, color=colour,
                      borderWidth=4 if n.focus else 1, size=22 if n.focus else 14,
                      font={"size": 16 if n.focus else 13,
-                           "color": "#ffffff" if shape in ("box", "ellipse") else "#222222"},
-                     group=n.kind)
+                           "color": "#ffffff" if shape in ("box", "ellipse") else "#222222"})
     for e in pic.edges:
         net.add_edge(e.source, e.target, label=e.label, title=e.title, dashes=e.dashed,
                      arrows="to", font={"size": 10, "align": "middle"})

@@ -18,7 +18,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from cli.context import EXIT_USAGE, fail, state_of
+from cli.context import EXIT_USAGE, audit_cli, fail, state_of
 
 FORMATS = ("ttl", "jsonld", "graphml", "gexf", "native", "ftm", "dossier")
 
@@ -68,20 +68,9 @@ def run_export(store: Any, fmt: str, target: Path, *, ref: str | None = None,
 
 def _audit(ctx: typer.Context, report: dict[str, Any], fmt: str, ref: str | None) -> None:
     """Record the export in the audit log (best effort: the export itself is already written)."""
-    try:
-        from cli.serve_commands import _cli_principal, _open_admin
-
-        admin = _open_admin(state_of(ctx))
-        try:
-            detail = {k: report.get(k) for k in ("format", "out", "include_restricted",
-                                                 "content_sha256", "answer_sha256")}
-            admin.audit(_cli_principal(), "export", method="cli", path=f"export {fmt}",
-                        record_ids=[ref] if ref else [], detail=json.dumps(detail, default=str))
-        finally:
-            admin.close()
-    except Exception as exc:  # noqa: BLE001 - say so, but the export stands
-        err.print(f"[yellow]warning:[/] the export was not recorded in the audit log: {exc}",
-                  highlight=False)
+    detail = {k: report.get(k) for k in ("format", "out", "include_restricted",
+                                         "content_sha256", "answer_sha256")}
+    audit_cli(state_of(ctx), "export", f"export {fmt}", [ref] if ref else [], detail)
 
 
 def export(

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.context import AppState, EXIT_REJECTED, EXIT_STORE, fail, state_of
+from cli.context import EXIT_REJECTED, EXIT_STORE, AppState, audit_cli, fail, state_of
 from graph.store import StoreError
 
 app = typer.Typer(
@@ -101,6 +101,9 @@ def _run_ingest(state: AppState, fmt: str, paths: list[Path], as_json: bool, str
             except UnknownFormat as exc:
                 fail(str(exc))
             print_report(report, as_json)
+            if report.written:
+                audit_cli(state, "ingest", f"ingest {fmt} {path}", [],
+                          {k: v for k, v in report.to_json().items() if k != "problems"})
             if report.rejected and (not report.written and not report.counts or strict):
                 code = EXIT_REJECTED
     if code:

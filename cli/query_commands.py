@@ -223,7 +223,7 @@ def render_linked(ans: A.LinkedAnswer) -> None:
     for o in ans.officials:
         for i, p in enumerate(o.posts):
             first = p.path[0]
-            post = (p.position.name if p.position else "member") + " — " + (
+            post = ((p.position.name or p.position.id) if p.position else "member") + " — " + (
                 p.organization.name or p.organization.id)
             status = " [yellow]dates unknown[/]" if p.status == "dates_unknown" else ""
             cites = " ".join(notes.cite(c) for c in p.path)
@@ -246,7 +246,13 @@ def render_gaps(ans: A.GapsAnswer) -> None:
     for col in ("#", "person", "score", "why listed", "other sanctions"):
         table.add_column(col)
     for i, g in enumerate(ans.gaps, 1):
-        why = "; ".join(f"{r.role}: {r.detail} — {r.act_name or r.act_id}" for r in g.reasons)
+        by_role: dict[str, list[str]] = {}
+        for r in g.reasons:
+            by_role.setdefault(r.role, []).append(r.act_name or r.act_id)
+        why = "; ".join(
+            f"{role} in {len(acts)} act(s): {', '.join(acts[:3])}"
+            + (f" (+{len(acts) - 3})" if len(acts) > 3 else "")
+            for role, acts in by_role.items())
         table.add_row(str(i), _name(g.person), f"{g.score:g}", _esc(why),
                       _esc(_sanctions_text(g.other_sanctions)))
     out.print(table)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.context import AppState, fail, state_of
+from cli.context import fail, state_of
+
+if TYPE_CHECKING:
+    pass
 
 out = Console()
 err = Console(stderr=True)
@@ -25,21 +28,9 @@ keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.", no
 audit_app = typer.Typer(help="The append-only audit log: list, export.", no_args_is_help=True)
 
 
-def admin_store_path(state: AppState) -> Path:
-    """The key/audit file for the configured database (``ACCGRAPH_ADMIN_DB`` overrides)."""
-    import os
-
-    from api.security import admin_path_for
-    from graph.config import resolve_db_path
-
-    override = os.environ.get("ACCGRAPH_ADMIN_DB")
-    return Path(override) if override else admin_path_for(resolve_db_path(state.db))
-
-
-def _open_admin(state: AppState):  # type: ignore[no-untyped-def]
-    from api.security import AdminStore
-
-    return AdminStore(admin_store_path(state))
+from cli.context import admin_store_path  # noqa: F401 - kept importable from here
+from cli.context import cli_principal as _cli_principal
+from cli.context import open_admin as _open_admin
 
 
 def serve(
@@ -86,7 +77,7 @@ def keys_create(
     as_json: bool = typer.Option(False, "--json", help="Print the key and its info as JSON."),
 ) -> None:
     """Create an API key and print it once: only its hash is stored."""
-    from api.security import KEY_ROLES, KeyError_, Principal, Role
+    from api.security import KEY_ROLES, KeyError_
 
     if role not in [r.value for r in KEY_ROLES]:
         fail(f"--role must be one of {', '.join(r.value for r in KEY_ROLES)}, not '{role}'")
@@ -96,7 +87,7 @@ def keys_create(
             key, info = admin.create_key(role, label)
         except KeyError_ as exc:
             fail(str(exc))
-        admin.audit(Principal(Role.ADMIN, "cli", "local"), "key_create", method="CLI",
+        admin.audit(_cli_principal(), "key_create", method="CLI",
                     path="accgraph keys create", record_ids=[info.key_id],
                     detail=f"role={info.role} label={label}")
     finally:
@@ -135,7 +126,7 @@ def keys_list(
 @keys_app.command("revoke")
 def keys_revoke(ctx: typer.Context, key_id: str = typer.Argument(..., help="The key id.")) -> None:
     """Revoke a key: requests with it get 401 from now on."""
-    from api.security import KeyError_, Principal, Role
+    from api.security import KeyError_
 
     admin = _open_admin(state_of(ctx))
     try:
@@ -143,7 +134,7 @@ def keys_revoke(ctx: typer.Context, key_id: str = typer.Argument(..., help="The 
             info = admin.revoke_key(key_id)
         except KeyError_ as exc:
             fail(str(exc))
-        admin.audit(Principal(Role.ADMIN, "cli", "local"), "key_revoke", method="CLI",
+        admin.audit(_cli_principal(), "key_revoke", method="CLI",
                     path="accgraph keys revoke", record_ids=[key_id])
     finally:
         admin.close()
@@ -154,7 +145,7 @@ def keys_revoke(ctx: typer.Context, key_id: str = typer.Argument(..., help="The 
 def audit_list(
     ctx: typer.Context,
     limit: int = typer.Option(50, help="Show the last N entries."),
-    action: Optional[str] = typer.Option(None, help="Only this action (e.g. ingest)."),
+    action: str | None = typer.Option(None, help="Only this action (e.g. ingest)."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON lines."),
 ) -> None:
     """Show the most recent audit entries (who, role, when, action, records, from where)."""
@@ -181,7 +172,7 @@ def audit_list(
 def audit_export(
     ctx: typer.Context,
     fmt: str = typer.Option("jsonl", "--format", help="jsonl or csv."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File (default stdout)."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="File (default stdout)."),  # noqa: B008
 ) -> None:
     """Export the whole audit log as JSON lines or CSV."""
     from api.security import export_audit

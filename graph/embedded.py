@@ -66,6 +66,8 @@ class EmbeddedStore(Store):
         self.path = Path(path)
         self._engine = load_engine()
         self._local = threading.local()
+        self._pool: list[Any] = []
+        self._pool_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._generation = 0
         if not read_only:
@@ -83,26 +85,37 @@ class EmbeddedStore(Store):
             self._ensure_schema()
 
     # -- connections -------------------------------------------------------------------
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._engine.Connection(self._db)
-            self._local.conn = conn
-        return conn
+    # Connections are pooled, not per thread: a web server's worker threads come and go,
+    # and opening a connection costs far more than a query. A transaction pins its
+    # connection to the thread until it ends.
+    def _acquire(self) -> Any:
+        with self._pool_lock:
+            if self._pool:
+                return self._pool.pop()
+        return self._engine.Connection(self._db)
+
+    def _release(self, conn: Any) -> None:
+        with self._pool_lock:
+            self._pool.append(conn)
 
     def execute(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run raw Cypher (for this package and the schema only; others use ``run``)."""
+        pinned = getattr(self._local, "conn", None)
+        conn = pinned if pinned is not None else self._acquire()
         try:
-            result = self._conn().execute(cypher, dict(params or {}))
+            result = conn.execute(cypher, dict(params or {}))
+            if isinstance(result, list):
+                result = result[-1]
+            columns = result.get_column_names()
+            rows: list[dict[str, Any]] = []
+            while result.has_next():
+                rows.append(dict(zip(columns, result.get_next())))
+            return rows
         except RuntimeError as exc:
             raise StoreError(str(exc)) from exc
-        if isinstance(result, list):
-            result = result[-1]
-        columns = result.get_column_names()
-        rows: list[dict[str, Any]] = []
-        while result.has_next():
-            rows.append(dict(zip(columns, result.get_next())))
-        return rows
+        finally:
+            if pinned is None:
+                self._release(conn)
 
     # -- schema ------------------------------------------------------------------------
     def _ensure_schema(self) -> None:
@@ -140,7 +153,13 @@ class EmbeddedStore(Store):
         if self._read_only:
             raise StoreError(f"the database at {self.path} is open read-only")
         with self._write_lock:
-            self.execute("BEGIN TRANSACTION")
+            self._local.conn = self._acquire()
+            try:
+                self.execute("BEGIN TRANSACTION")
+            except BaseException:
+                self._release(self._local.conn)
+                self._local.conn = None
+                raise
             try:
                 yield
             except BaseException:
@@ -159,6 +178,10 @@ class EmbeddedStore(Store):
                         pass
                     raise
                 self._generation += 1
+            finally:
+                conn, self._local.conn = self._local.conn, None
+                if conn is not None:
+                    self._release(conn)
 
     def write(self, nodes: Sequence[NodeRecord], rels: Sequence[RelRecord]) -> None:
         with self.transaction():
@@ -257,8 +280,8 @@ class EmbeddedStore(Store):
         return self._generation
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, []
+        for conn in pool:
             conn.close()
-            self._local.conn = None
         self._db.close()

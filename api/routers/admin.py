@@ -24,6 +24,8 @@ from api.security import KeyError_, export_audit
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 MAX_UPLOAD = 200 * 1024 * 1024
+MAX_UNPACKED = 2 * 1024 * 1024 * 1024  # a zip bomb is refused before anything is unpacked
+MAX_MEMBERS = 10_000
 
 
 class LoadReportModel(BaseModel):
@@ -83,7 +85,11 @@ def _path_of(request: Request) -> str:
 def _safe_extract(archive: Path, dest: Path) -> None:
     """Unpack a zip upload without letting a member escape ``dest`` (zip-slip)."""
     with zipfile.ZipFile(archive) as zf:
-        for member in zf.infolist():
+        members = zf.infolist()
+        if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED:
+            raise ApiProblem(413, f"the archive unpacks to more than {MAX_MEMBERS} files or "
+                                  f"{MAX_UNPACKED >> 30} GB", field="file")
+        for member in members:
             name = PurePosixPath(member.filename)
             if name.is_absolute() or ".." in name.parts:
                 raise ApiProblem(422, f"archive member '{member.filename[:200]}' is not allowed",
@@ -208,3 +214,80 @@ def export_audit_log(request: Request, principal: AdminPrincipal,
     return Response(text, media_type=f"{media}; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="accgraph-audit.{format}"'})
 
+
+
+# -- merges: the entity-matching review queue (as ``accgraph review``) ---------------------
+
+
+class ReviewDecision(BaseModel):
+    a: str = Field(min_length=3, max_length=300, description="id of one record")
+    b: str = Field(min_length=3, max_length=300, description="id of the other record")
+    note: str | None = Field(None, max_length=2000, description="why (kept with the link)")
+
+
+@router.get("/review", summary="Pairs of records that may be one entity (merge candidates)")
+def review_list(request: Request, principal: AdminPrincipal,
+                status: Literal["pending", "accepted", "rejected", "all"] = "pending",
+                limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> Any:
+    from ingest.review import ReviewQueue
+
+    store = get_store(request)
+    with ReviewQueue.for_store(store) as queue:
+        pairs = queue.list(None if status == "all" else status, limit)
+    nodes = store.get_nodes({p.a for p in pairs} | {p.b for p in pairs})
+    rows = []
+    for p in pairs:
+        row = p.to_json()
+        row["a_name"] = nodes[p.a].props.get("name") if p.a in nodes else None
+        row["b_name"] = nodes[p.b].props.get("name") if p.b in nodes else None
+        rows.append(row)
+    return rows
+
+
+def _decide(request: Request, principal: Any, body: ReviewDecision, status: str) -> Any:
+    from ingest.matching import accepted_links, delete_same_as, same_as_id, same_as_record
+    from ingest.review import ACCEPTED, ReviewQueue
+
+    if body.a == body.b:
+        raise ApiProblem(422, "a record cannot be paired with itself", field="b")
+    store = get_store(request)
+    nodes = store.get_nodes([body.a, body.b])
+    for node_id, fld in ((body.a, "a"), (body.b, "b")):
+        if node_id not in nodes:
+            raise ApiProblem(404, f"no record with id '{node_id}' in the graph", field=fld)
+    if nodes[body.a].kind != nodes[body.b].kind:
+        raise ApiProblem(422, f"'{body.a}' is a {nodes[body.a].kind} and '{body.b}' a "
+                              f"{nodes[body.b].kind}: only records of one kind can be the "
+                              "same entity", field="b")
+    who = f"api:{principal.key_id}"
+    with ReviewQueue.for_store(store) as queue:
+        pair = queue.decide(body.a, body.b, status, who, kind=nodes[body.a].kind,
+                            note=body.note)
+        if status == ACCEPTED:
+            rels = [r for r in accepted_links(store, queue, {body.a, body.b})
+                    if r.id == same_as_id(body.a, body.b)]
+            store.write([], rels)
+        else:
+            probe = same_as_record(body.a, body.b, score=0.0, method="probe", judged_by="probe",
+                                   judged_at="2000-01-01", confidence="low", source_ids=[])
+            if store.get_rels([probe]):
+                delete_same_as(store, same_as_id(body.a, body.b))
+    get_admin(request).audit(principal, f"merge_{'accept' if status == ACCEPTED else 'reject'}",
+                             method="POST", path=_path_of(request),
+                             record_ids=[body.a, body.b], detail=body.note or "")
+    request.app.state.queries_cache.clear()
+    return pair.to_json()
+
+
+@router.post("/review/accept", summary="Judge two records one entity (SAME_AS); admin only")
+def review_accept(request: Request, principal: AdminPrincipal, body: ReviewDecision) -> Any:
+    from ingest.review import ACCEPTED
+
+    return _decide(request, principal, body, ACCEPTED)
+
+
+@router.post("/review/reject", summary="Judge two records different entities; admin only")
+def review_reject(request: Request, principal: AdminPrincipal, body: ReviewDecision) -> Any:
+    from ingest.review import REJECTED
+
+    return _decide(request, principal, body, REJECTED)

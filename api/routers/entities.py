@@ -11,8 +11,7 @@ from fastapi import APIRouter, Request
 from api.deps import CurrentPrincipal, Queries
 from api.guard import check_answer
 from api.routers.params import AtDate, Ref, RequiredAtDate, check_date, check_text
-from queries.answers import (AccountabilityAnswer, ChainAnswer, LinkedAnswer, Profile,
-                             TimelineAnswer)
+from queries.answers import AccountabilityAnswer, ChainAnswer, LinkedAnswer, Profile, TimelineAnswer
 
 router = APIRouter(prefix="/entities", tags=["entities"])
 

@@ -16,8 +16,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from api.deps import CurrentPrincipal, Queries
 from api.guard import check_answer
-from api.pictures import Picture, PictureEdge, PictureNode, edge_label, edge_title, legend
-from api.pictures import picture_from_subgraph, vis_data
+from api.pictures import (
+    Picture,
+    PictureEdge,
+    PictureNode,
+    edge_label,
+    edge_title,
+    legend,
+    picture_from_subgraph,
+    vis_data,
+)
 from api.problems import ApiProblem
 from api.routers.params import AtDate, Ref, check_date, check_text
 from graph.model import NODE_KINDS, kind_of_id
@@ -68,7 +76,7 @@ def graph_picture(
     principal: CurrentPrincipal,
     queries: Queries,
     ref: Ref,
-    depth: Annotated[int, Query(ge=1, le=3, description="links from the entity")] = 1,
+    depth: Annotated[int, Query(ge=1, le=3, description="links from the entity")] = 2,
     at: AtDate = None,
     view: View = "neighbourhood",
     limit: Annotated[int, Query(ge=1, le=1000, description="most nodes drawn")] = 300,

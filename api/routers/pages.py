@@ -67,6 +67,9 @@ def home(request: Request, principal: CurrentPrincipal, queries: Queries,
 def entity_page(request: Request, principal: CurrentPrincipal, queries: Queries,
                 ref: Ref) -> Response:
     p = check_answer(request, principal, queries.profile(check_text(ref, "ref")))
+    # posts over time: earliest first, undated last
+    p["posts"].sort(key=lambda post: (not post["holds"].get("valid_from"),
+                                      post["holds"].get("valid_from") or ""))
     timeline = check_answer(request, principal, queries.timeline(p["entity"]["id"]))
     return _render(request, "entity.html", principal, p=p, timeline=timeline,
                    notes=Footnotes())

@@ -29,6 +29,7 @@ MAX_QUERIES = 100
 MAX_LIMIT = 50
 MATCH_SCORE = 95.0  # auto-match only a near-exact name that clearly beats the next one
 MATCH_MARGIN = 10.0
+RECONCILE_KINDS = tuple(k for k in NODE_KINDS if k != "Source")
 
 
 class ReconType(BaseModel):
@@ -60,7 +61,7 @@ def manifest(request: Request) -> dict[str, Any]:
         "name": "accountability-graph",
         "identifierSpace": f"{base}/entities/",
         "schemaSpace": f"{base}/openapi.json#kinds",
-        "defaultTypes": [{"id": k, "name": k} for k in NODE_KINDS if k != "Source"],
+        "defaultTypes": [{"id": k, "name": k} for k in RECONCILE_KINDS],
         "view": {"url": f"{base}/ui/entities/{{{{id}}}}"},
         "preview": {"url": f"{base}/reconcile/preview?id={{{{id}}}}", "width": 420,
                     "height": 160},
@@ -108,7 +109,9 @@ def reconcile_one(queries: Any, key: str, q: dict[str, Any]) -> tuple[ReconResul
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
         raise ApiProblem(422, f"queries.{key[:50]}.limit: an integer 1..{MAX_LIMIT}",
                          field="queries")
-    answer = queries.search(text, limit=limit, kinds=_kinds_of(q.get("type"), key))
+    # without a type, every kind a spreadsheet column can name (not the source documents)
+    kinds = _kinds_of(q.get("type"), key) or list(RECONCILE_KINDS)
+    answer = queries.search(text, limit=limit, kinds=kinds)
     hits = answer.hits
     out = []
     for i, hit in enumerate(hits):
@@ -128,23 +131,25 @@ def _answer(request: Request, principal: Any, queries: Any,
             raw_queries: str | None, query: str | None) -> Response | dict[str, Any]:
     if raw_queries is None and query is None:
         return manifest(request)
+    batch: dict[str, dict[str, Any]]
     if raw_queries is not None:
         batch = _parse_queries(raw_queries)
     else:
-        q = query or ""
+        text = query or ""
+        single: Any
         try:
-            single = json.loads(q) if q.lstrip().startswith("{") else {"query": q}
+            single = json.loads(text) if text.lstrip().startswith("{") else {"query": text}
         except ValueError:
-            single = {"query": q}
-        batch = {"q0": single if isinstance(single, dict) else {"query": q}}
+            single = {"query": text}
+        batch = {"q0": single if isinstance(single, dict) else {"query": text}}
     results: dict[str, Any] = {}
-    for key, q in batch.items():
-        result, _answer_obj = reconcile_one(queries, key, q)
+    for key, one in batch.items():
+        result, _answer_obj = reconcile_one(queries, key, one)
         results[key] = result.model_dump(mode="json")
-    checked = check_answer(request, principal, results, action="reconcile")
+    checked: dict[str, Any] = check_answer(request, principal, results, action="reconcile")
     if raw_queries is None:  # the old single-query form answers with the result itself
-        return checked["q0"]  # type: ignore[no-any-return]
-    return checked  # type: ignore[no-any-return]
+        return dict(checked["q0"])
+    return checked
 
 
 @router.get("", summary="Service manifest, or answers to `queries` (OpenRefine)")

@@ -4,17 +4,21 @@ client per role (anonymous public, researcher, lawyer, admin) with real API keys
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
+
+with warnings.catch_warnings():
+    # starlette's TestClient warns that it will move to httpx2; not ours to fix
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.security import AdminStore
 from graph.embedded import EmbeddedStore
 from ingest.formats import ingest_path
-
 from tests.api.helpers import FIXTURE, ROLES
 
 
@@ -60,3 +64,4 @@ def lawyer(clients: dict[str, TestClient]) -> TestClient:
 @pytest.fixture(scope="session")
 def admin(clients: dict[str, TestClient]) -> TestClient:
     return clients["admin"]
+

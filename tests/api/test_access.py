@@ -164,3 +164,29 @@ def test_admin_store_survives_reopen(tmp_path) -> None:  # type: ignore[no-untyp
     assert again.authenticate(key + "x") is None
     assert again.audit_entries()[0].record_ids == ["person:x"]
     again.close()
+
+
+def test_merge_is_admin_only_and_audited(clients, env) -> None:  # type: ignore[no-untyped-def]
+    body = {"a": "person:zzyzx-twin-1", "b": "person:zzyzx-twin-2", "note": "synthetic test"}
+    for role, status in (("public", 401), ("researcher", 403), ("lawyer", 403)):
+        assert_problem(clients[role].post("/admin/review/accept", json=body), status)
+        assert_problem(clients[role].get("/admin/review"), status)
+    admin = clients["admin"]
+    assert admin.get("/admin/review", params={"status": "all"}).status_code == 200
+    r = admin.post("/admin/review/accept", json=body)
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+    same = admin.get("/entities/person:zzyzx-twin-1").json()["same_as"]
+    assert "person:zzyzx-twin-2" in {s["other"]["id"] for s in same}
+    r = admin.post("/admin/review/reject", json=body)
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert admin.get("/entities/person:zzyzx-twin-1").json()["same_as"] == []
+    actions = [e["action"] for e in admin.get("/admin/audit").json()]
+    assert "merge_accept" in actions and "merge_reject" in actions
+    assert_problem(admin.post("/admin/review/accept",
+                              json={"a": "person:zzyzx-twin-1", "b": "org:testland-judiciary"}),
+                   422)
+    assert_problem(admin.post("/admin/review/accept",
+                              json={"a": "person:zzyzx-twin-1", "b": "person:nobody"}), 404)
+    assert_problem(admin.post("/admin/review/accept",
+                              json={"a": "person:zzyzx-twin-1", "b": "person:zzyzx-twin-1"}),
+                   422)

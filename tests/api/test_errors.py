@@ -30,7 +30,8 @@ def test_openapi_and_docs(public) -> None:  # type: ignore[no-untyped-def]
     for p in ("/search", "/entities/{ref}", "/entities/{ref}/chain",
               "/entities/{ref}/accountability", "/entities/{ref}/linked",
               "/entities/{ref}/timeline", "/sanctions/gaps", "/paths", "/analytics/{measure}",
-              "/graph/{ref}", "/reconcile", "/admin/ingest", "/admin/keys", "/admin/audit"):
+              "/graph/{ref}", "/reconcile", "/export/{fmt}", "/admin/ingest", "/admin/keys",
+              "/admin/audit"):
         assert p in paths, p
     assert paths["/entities/{ref}"]["get"]["responses"]["200"]["content"][
         "application/json"]["schema"]["$ref"].endswith("/Profile")
