@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from graph.records import NodeRecord, RelRecord
@@ -28,6 +29,11 @@ class Store(ABC):
     @abstractmethod
     def write(self, nodes: Sequence[NodeRecord], rels: Sequence[RelRecord]) -> None:
         """Upsert nodes then relations by id, all in one transaction: all or nothing."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction for several ``run`` calls (named write queries): committed
+        when the block ends, rolled back if it raises."""
 
     @abstractmethod
     def get_nodes(self, ids: Iterable[str]) -> dict[str, NodeRecord]:

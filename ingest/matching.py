@@ -433,14 +433,17 @@ def same_as_record(a: str, b: str, *, score: float, method: str, judged_by: str,
     return rel
 
 
+DELETE_SAME_AS = catalog.register(
+    "matching.delete_same_as",
+    ladybug="MATCH ()-[r:SAME_AS]->() WHERE r.id = $id DELETE r",
+    doc="remove a SAME_AS judgement that a reviewer rejected (the records themselves stay)",
+)
+
+
 def delete_same_as(store: Store, rel_id: str) -> bool:
-    """Remove a SAME_AS judgement a reviewer rejected. The Store interface has no delete;
-    the embedded store's raw ``execute`` is used where present (see docs/sanctions.md)."""
-    execute = getattr(store, "execute", None)
-    if execute is None:
-        return False
-    with store.transaction():  # type: ignore[attr-defined]
-        execute("MATCH ()-[r:SAME_AS]->() WHERE r.id = $id DELETE r", {"id": rel_id})
+    """Remove a SAME_AS judgement a reviewer rejected, in its own transaction."""
+    with store.transaction():
+        store.run(DELETE_SAME_AS, {"id": rel_id})
     return True
 
 
