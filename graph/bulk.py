@@ -26,6 +26,14 @@ Atomicity (checked against LadybugDB 0.22, see tests/reliability/test_bulk.py):
   exist twice. The caller must pass only relations whose ids are not yet stored (the
   loader's diff marks them "added"); node ids are re-checked by the engine.
 
+Size bound: the pages a transaction writes stay in the engine's buffer pool until it
+commits, so one atomic bulk load must fit in the pool. At benchmark scale 1 (about 1M
+nodes and 3.3M relations, a database of about 1-2 GB) the default 1 GiB pool
+(``ACCGRAPH_BUFFER_POOL``) is too small and the COPY fails with "Unable to allocate memory!
+The buffer pool is full" -- cleanly: the transaction is undone and nothing is written. A
+load that big needs ``ACCGRAPH_BUFFER_POOL`` of about 3-4x its database growth, or must be
+split into several files (each atomic on its own).
+
 The columns of each Arrow table follow the table's *stored* column order
 (``CALL table_info``), because ``COPY`` maps columns by position, not by name.
 """
@@ -147,11 +155,11 @@ def bulk_write_in_transaction(store: EmbeddedStore, nodes: Sequence[NodeRecord],
     by_shape: dict[tuple[str, str, str], list[RelRecord]] = defaultdict(list)
     for rel in rels:
         by_shape[(rel.type, rel.from_kind, rel.to_kind)].append(rel)
-    for (rel_type, fk, tk), group in by_shape.items():
-        table = _rel_table(pa, store, rel_type, group)
+    for (rel_type, fk, tk), rel_group in by_shape.items():
+        table = _rel_table(pa, store, rel_type, rel_group)
         store.execute(
             f"COPY {rel_type} FROM $rows (from='{fk}', to='{tk}')", {"rows": table})
-        stats.rels[f"{rel_type}({fk}->{tk})"] = len(group)
+        stats.rels[f"{rel_type}({fk}->{tk})"] = len(rel_group)
     return stats
 
 

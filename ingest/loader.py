@@ -61,18 +61,21 @@ class LoadReport:
 
 
 def diff_nodes(store: Store, nodes: Sequence[NodeRecord], report: LoadReport,
-               known: dict[str, NodeRecord] | None = None) -> list[NodeRecord]:
-    """The nodes that are new or differ from the stored ones (counted in ``report``)."""
+               known: dict[str, NodeRecord] | None = None
+               ) -> tuple[list[NodeRecord], list[NodeRecord]]:
+    """The nodes that are new, and those that differ from the stored ones (counted in
+    ``report``)."""
     known = dict(known or {})
     missing = [n.id for n in nodes if n.id not in known]
     if missing:
         known.update(store.get_nodes(missing))
+    added: list[NodeRecord] = []
     changed: list[NodeRecord] = []
     for node in nodes:
         old = known.get(node.id)
         if old is None:
             report.bump(node.kind, "added")
-            changed.append(node)
+            added.append(node)
             continue
         cols = node_columns(node.kind)
         if comparable(old.props, cols) == comparable(node.props, cols):
@@ -80,24 +83,30 @@ def diff_nodes(store: Store, nodes: Sequence[NodeRecord], report: LoadReport,
         else:
             report.bump(node.kind, "updated")
             changed.append(node)
-    return changed
+    return added, changed
 
 
-def diff_rels(store: Store, rels: Sequence[RelRecord], report: LoadReport) -> list[RelRecord]:
-    known = store.get_rels(rels)
+def diff_rels(store: Store, rels: Sequence[RelRecord], report: LoadReport,
+              new_node_ids: set[str] | frozenset[str] = frozenset()
+              ) -> tuple[list[RelRecord], list[RelRecord]]:
+    """The relations that are new, and those that differ from the stored ones. A relation
+    touching a node this load adds cannot be stored yet, so it is not looked up."""
+    known = store.get_rels([r for r in rels
+                            if r.from_id not in new_node_ids and r.to_id not in new_node_ids])
+    added: list[RelRecord] = []
     changed: list[RelRecord] = []
     for rel in rels:
         old = known.get(rel.id)
         if old is None:
             report.bump(rel.type, "added")
-            changed.append(rel)
+            added.append(rel)
         elif comparable(old.props, rel_columns(rel.type)) == comparable(
                 rel.props, rel_columns(rel.type)):
             report.bump(rel.type, "unchanged")
         else:
             report.bump(rel.type, "updated")
             changed.append(rel)
-    return changed
+    return added, changed
 
 
 def load_bundle(store: Store, bundle: Bundle, report: LoadReport,
@@ -116,14 +125,15 @@ def load_bundle(store: Store, bundle: Bundle, report: LoadReport,
     nodes = list(bundle.nodes.values())
     rels = list(bundle.rels.values())
     with progress.task("comparing with the graph", total=len(nodes) + len(rels)) as tick:
-        changed_nodes = diff_nodes(store, nodes, report, in_graph)
+        new_nodes, changed_nodes = diff_nodes(store, nodes, report, in_graph)
         tick(len(nodes))
-        changed_rels = diff_rels(store, rels, report)
+        new_rels, changed_rels = diff_rels(store, rels, report, {n.id for n in new_nodes})
         tick(len(rels))
-    if changed_nodes or changed_rels:
-        with progress.task("writing", total=len(changed_nodes) + len(changed_rels)) as tick:
-            store.write(changed_nodes, changed_rels)
-            tick(len(changed_nodes) + len(changed_rels))
+    total = len(new_nodes) + len(changed_nodes) + len(new_rels) + len(changed_rels)
+    if total:
+        with progress.task("writing", total=total) as tick:
+            store.write_changes(new_nodes, changed_nodes, new_rels, changed_rels)
+            tick(total)
         report.written = True
     report.seconds = time.perf_counter() - started
     return report

@@ -198,10 +198,10 @@ def _slug(text: str) -> str:
 
 def _city(text: str) -> str | None:
     """A city named in a court's name, in one spelling per city (None if it is no city)."""
-    text = re.sub(r"\b(province|provincial|the|islamic republic|iran)\b", " ", text, flags=re.I)
+    text = re.sub(r"\b(province|provincial|the|islamic republic|iran)\b", " ", text, flags=re.IGNORECASE)
     text = re.sub(r"[’'`]s\b|\bs\b", " ", text)
     text = re.sub(r"\s+", " ", text).strip(" ,.-")
-    if not text or len(text) > 40 or re.search(r"\d|army|drug|narcotic|campaign", text, re.I):
+    if not text or len(text) > 40 or re.search(r"\d|army|drug|narcotic|campaign", text, re.IGNORECASE):
         return None
     slug = _slug(text)
     if slug in _NOT_CITIES:
@@ -227,15 +227,15 @@ def _city_court(city: str, court_type: str) -> Force:
 
 
 _REV = r"(?:islamic\s+)?revolution(?:ary|'s|’s|\s+s)?\s+(?:court|tribunal)s?"
-_REV_CITY_AFTER = re.compile(rf"^{_REV}\s+(?:of|in)\s+(?P<city>.+)$", re.I)
-_REV_CITY_BEFORE = re.compile(rf"^(?P<city>.+?)\s+{_REV}$", re.I)
-_BRANCH_CITY = re.compile(rf"^branch\s+\d+\s+{_REV}\s+(?:of|in)\s+(?P<city>.+)$", re.I)
+_REV_CITY_AFTER = re.compile(rf"^{_REV}\s+(?:of|in)\s+(?P<city>.+)$", re.IGNORECASE)
+_REV_CITY_BEFORE = re.compile(rf"^(?P<city>.+?)\s+{_REV}$", re.IGNORECASE)
+_BRANCH_CITY = re.compile(rf"^branch\s+\d+\s+{_REV}\s+(?:of|in)\s+(?P<city>.+)$", re.IGNORECASE)
 _OTHER_COURT = re.compile(
     r"^(?:(?P<city1>.+?)\s+(?:province\s+)?(?P<t1>criminal|public)\s+court(?:\s+two)?"
     r"|(?:provincial\s+)?(?P<t2>criminal|public|general)\s+court\s+(?:of|in)\s+(?P<city2>.+)"
     r"|branch\s+\d+\s+of\s+the\s+(?:public\s+and\s+)?(?P<t3>criminal)\s+court\s+in\s+(?P<city3>.+)"
     r"|branch\s+\d+\s+of\s+the\s+public\s+and\s+(?P<t4>criminal)\s+court\s+of\s+(?P<city4>.+)"
-    r"|(?P<city5>.+?)\s+(?:provincial\s+|general\s+)?(?P<t5>courthouse))$", re.I)
+    r"|(?P<city5>.+?)\s+(?:provincial\s+|general\s+)?(?P<t5>courthouse))$", re.IGNORECASE)
 
 
 def _court_with_city(part: str) -> Force | None:
@@ -264,7 +264,7 @@ Rule = tuple[re.Pattern[str], str]
 
 def _r(pattern: str, key: str) -> Rule:
     assert key in FORCES, key
-    return re.compile(pattern, re.I), key
+    return re.compile(pattern, re.IGNORECASE), key
 
 
 # Ordered: the first rule whose pattern is found in a part wins; city courts are tried
