@@ -214,7 +214,8 @@ class AccountabilityAnswer(BaseModel):
     subject: EntityRef
     acts: list[Act] = Field(default_factory=list)
     actors: list[Actor] = Field(default_factory=list)
-    notice: list[NoticeItem] = Field(default_factory=list)
+    notice: list[NoticeItem] = Field(default_factory=list)  # the 10 latest per organisation
+    notice_total: int = 0  # all earlier incidents found
 
 
 # -- linked officials and sanctions gaps ---------------------------------------------

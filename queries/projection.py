@@ -102,3 +102,106 @@ def edge_rank(proj: Projection, data: dict[str, Any], key: str,
     status = proj.edge_status(data, at)
     return (0 if status is Validity.VALID else 1, _CONF_RANK.get(data.get("confidence") or "",
                                                                    3), key)
+
+
+def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool,
+                   at: tuple[int, int] | None, max_len: int, limit: int
+                   ) -> tuple[int | None, list[list[str]]]:
+    """All shortest paths between ``a`` and ``b`` (up to ``max_len`` claims), the first
+    ``limit`` of them in lexicographic order of their node ids.
+
+    A bidirectional breadth-first search (each side expands its smaller frontier) finds the
+    distance while exploring about the square root of what a one-sided search would, which
+    keeps a path question fast on a large graph; the nodes lying on shortest paths are then
+    marked back from the meeting layer and the paths are listed in order by a depth-first
+    walk over them. Restricted nodes (for callers without access) and claims certainly
+    invalid on ``at`` are not walked through.
+    """
+    g = proj.graph
+    adj = g.adj
+    nodes = g.nodes
+
+    def node_ok(n: str) -> bool:
+        return include_restricted or not nodes[n].get("restricted")
+
+    def pair_ok(u: str, v: str) -> bool:
+        if at is None:
+            return True
+        return any(proj.edge_status(d, at) is not Validity.INVALID for d in adj[u][v].values())
+
+    def nbrs(u: str) -> list[str]:
+        return [v for v in adj[u] if v != u and node_ok(v) and pair_ok(u, v)]
+
+    if a not in g or b not in g or not node_ok(a) or not node_ok(b):
+        return None, []
+    if a == b:
+        return 0, [[a]]
+    da, db = {a: 0}, {b: 0}
+    fa, fb = [a], [b]
+    la = lb = 0
+    meet: list[str] = []
+    while fa and fb and la + lb < max_len:
+        if len(fa) <= len(fb):
+            nxt = []
+            for u in fa:
+                for v in nbrs(u):
+                    if v not in da:
+                        da[v] = la + 1
+                        nxt.append(v)
+            la += 1
+            fa = nxt
+            meet = [v for v in fa if v in db]
+        else:
+            nxt = []
+            for u in fb:
+                for v in nbrs(u):
+                    if v not in db:
+                        db[v] = lb + 1
+                        nxt.append(v)
+            lb += 1
+            fb = nxt
+            meet = [v for v in fb if v in da]
+        if meet:
+            break
+    if not meet:
+        return None, []
+    length = min(da[m] + db[m] for m in meet)
+    if length > max_len:
+        return None, []
+    mids = {m for m in meet if da[m] + db[m] == length}
+    pos = da[next(iter(mids))]  # every meeting node sits at the same distance from a
+    # mark the nodes on shortest paths: back to a, on to b
+    on_a: set[str] = set(mids)
+    layer = set(mids)
+    for i in range(pos, 0, -1):
+        layer = {p for x in layer for p in nbrs(x) if da.get(p) == i - 1}
+        on_a |= layer
+    on_b: set[str] = set(mids)
+    layer = set(mids)
+    for i in range(length - pos, 0, -1):
+        layer = {y for x in layer for y in nbrs(x) if db.get(y) == i - 1}
+        on_b |= layer
+    out: list[list[str]] = []
+
+    def walk(path: list[str]) -> None:
+        if len(out) >= limit:
+            return
+        i = len(path) - 1
+        if i == length:
+            out.append(list(path))
+            return
+        nxt_pos = i + 1
+        for v in sorted(nbrs(path[-1])):
+            if nxt_pos <= pos:
+                good = v in on_a and da.get(v) == nxt_pos
+            else:
+                good = v in on_b and db.get(v) == length - nxt_pos
+            if good:
+                path.append(v)
+                walk(path)
+                path.pop()
+                if len(out) >= limit:
+                    return
+
+    walk([a])
+    return length, out

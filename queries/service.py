@@ -29,28 +29,97 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel
 
-from graph.dates import MAX_DAY, MIN_DAY, UNKNOWN, DateError, FuzzyDate, parse_date
+from graph.dates import (MAX_DAY, MIN_DAY, UNKNOWN, DateError, FuzzyDate, Validity, parse_date,
+                         validity_on)
 from graph.ids import check_id
-from graph.model import NODE_KINDS, kind_of_id
+from graph.model import COMMON_NODE_FIELDS, NODE_KINDS, kind_of_id
+from graph.names import normalise
 from graph.records import NodeRecord
 from graph.store import Store
 from queries import answers as A
-from queries.cypher import edges_query, ids_query
+from queries.cypher import (SAME_AS_ALL, STRUCTURE_TYPES, CLAIM_COLUMNS, edges_query, ids_query,
+                             structure_extras, structure_node_fields, structure_query)
 from queries.errors import Ambiguous, BadParameter, NotFound
-from queries.projection import edge_rank, projection
+from queries.projection import edge_rank, projection, shortest_paths
 from queries.search import NameIndex, rank
 
+LOOP_IDS = 2000  # up to this many nodes, one primary-key query each (see queries.cypher)
 MAX_DEPTH = 20  # PART_OF levels walked up or down (cycles are cut by the visited set)
 PATHS_LIMIT = 10  # shortest paths returned
-PATHS_ENUMERATE = 1000  # shortest paths enumerated before sorting and cutting
 RESOLVE_SCORE = 90.0  # a name resolves to an entity when it matches this well
 ROLE_WEIGHT = {"direct": 3.0, "judicial": 3.0, "inciting": 2.0, "custodial": 1.0,
                "superior": 1.0, "institutional": 1.0}
 ANALYTICS_KINDS = ("Person", "Organization", "Position", "Case", "Incident")
 MEASURES = ("degree", "betweenness", "communities", "brokers")
+NOTICE_PER_ORG = 10  # earlier incidents shown per organisation and act (all are counted)
+GAPS_BATCH = 500  # acts whose actors are gathered together (one round trip per step)
 BETWEENNESS_SAMPLE = 500  # above this many nodes betweenness is estimated from a sample
 
 _INDEXES: "weakref.WeakKeyDictionary[Store, NameIndex]" = weakref.WeakKeyDictionary()
+_SAME_AS: "weakref.WeakKeyDictionary[Store, tuple[int, dict[str, list[tuple[str, bool]]]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+@dataclass
+class _Structure:
+    """The hierarchy relations (posts, memberships, the organisation tree) in process."""
+
+    generation: int
+    claims: list[dict[str, Any]]
+    nodes: dict[str, tuple[str, dict[str, Any]]]  # id -> (kind, o_* display fields)
+    adj: dict[tuple[str, str], list[tuple[int, str]]]  # (direction, id) -> (claim, other)
+
+
+_STRUCTURES: "weakref.WeakKeyDictionary[Store, _Structure]" = weakref.WeakKeyDictionary()
+_STRUCTURE_SET = frozenset(STRUCTURE_TYPES)
+
+
+def _structure(store: Store) -> _Structure:
+    cached = _STRUCTURES.get(store)
+    if cached is not None and cached.generation == store.generation:
+        return cached
+    gen = store.generation
+    claims: list[dict[str, Any]] = []
+    nodes: dict[str, tuple[str, dict[str, Any]]] = {}
+    adj: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    for rel_type in STRUCTURE_TYPES:
+        a_fields = structure_node_fields(rel_type, 0)
+        b_fields = structure_node_fields(rel_type, 1)
+        extras = structure_extras(rel_type)
+        for row in store.run(structure_query(rel_type)):
+            a, b = row["a_id"], row["b_id"]
+            for nid, kind, side, fields in ((a, row["a_label"], "a_", a_fields),
+                                            (b, row["b_label"], "b_", b_fields)):
+                have = nodes.get(nid)
+                props = {f"o_{f}": row.get(side + f) for f in fields}
+                if have is None:
+                    nodes[nid] = (kind, props)
+                else:
+                    have[1].update(props)
+            claim = {c: row.get(c) for c in CLAIM_COLUMNS}
+            claim["type"] = rel_type
+            for f in extras:
+                claim["x_" + f] = row.get("x_" + f)
+            claims.append(claim)
+            adj[("out", a)].append((len(claims) - 1, b))
+            adj[("in", b)].append((len(claims) - 1, a))
+    st = _Structure(gen, claims, nodes, dict(adj))
+    _STRUCTURES[store] = st
+    return st
+
+
+def _same_as(store: Store) -> dict[str, list[tuple[str, bool]]]:
+    """SAME_AS adjacency (both directions) with the other end's restriction flag."""
+    cached = _SAME_AS.get(store)
+    if cached is not None and cached[0] == store.generation:
+        return cached[1]
+    gen = store.generation
+    adj: dict[str, list[tuple[str, bool]]] = defaultdict(list)
+    for row in store.run(SAME_AS_ALL):
+        adj[row["a"]].append((row["b"], bool(row.get("br"))))
+        adj[row["b"]].append((row["a"], bool(row.get("ar"))))
+    _SAME_AS[store] = (gen, dict(adj))
+    return adj
 
 
 @dataclass
@@ -90,7 +159,7 @@ def parse_at(at: str | None, field_name: str = "at") -> FuzzyDate | None:
     return d
 
 
-def _worst(*statuses: str | None) -> str | None:
+def _worst(*statuses: str | None) -> Any:
     if any(s == "dates_unknown" for s in statuses):
         return "dates_unknown"
     if any(s == "valid" for s in statuses):
@@ -106,22 +175,25 @@ def path_key(path: Sequence[A.Claim]) -> tuple[bool, int, tuple[str, ...]]:
 
 
 def _walk(obj: Any) -> Iterator[BaseModel]:
-    if isinstance(obj, BaseModel):
-        yield obj
-        for name in type(obj).model_fields:
-            yield from _walk(getattr(obj, name))
-    elif isinstance(obj, (list, tuple)):
-        for item in obj:
-            yield from _walk(item)
-    elif isinstance(obj, dict):
-        for item in obj.values():
-            yield from _walk(item)
+    """Every model inside an answer (iteratively: answers can hold thousands of claims)."""
+    stack = [obj]
+    seen: set[int] = set()
+    while stack:
+        x = stack.pop()
+        if isinstance(x, BaseModel):
+            if id(x) in seen:
+                continue  # a claim shared by several paths is visited once
+            seen.add(id(x))
+            yield x
+            stack.extend(v for v in x.__dict__.values() if isinstance(v, (BaseModel, list, dict)))
+        elif isinstance(x, list):
+            stack.extend(v for v in x if isinstance(v, (BaseModel, list, dict)))
+        elif isinstance(x, dict):
+            stack.extend(v for v in x.values() if isinstance(v, (BaseModel, list, dict)))
 
 
 def entity_from_props(kind: str, nid: str, props: dict[str, Any]) -> A.EntityRef:
-    sub = props.get("kind") if kind != "Source" else props.get("kind")
-    if kind == "Sanction":
-        sub = props.get("authority")
+    sub = props.get("authority") if kind == "Sanction" else props.get("kind")
     date = props.get("date") or props.get("verdict_date") or props.get("listed")
     return A.EntityRef(id=nid, kind=kind, name=props.get("name") or props.get("title") or nid,
                        subtype=sub, date=date)
@@ -151,10 +223,19 @@ class GraphQueries:
                 by_kind[kind].append(nid)
         d_lo, d_hi = (at.lo, at.hi) if at is not None else (MIN_DAY, MAX_DAY)
         out: list[Edge] = []
+        if types and _STRUCTURE_SET.issuperset(types):
+            self._structure_edges(by_kind, direction, set(types), d_lo, d_hi, at, out)
+            out.sort(key=lambda e: (e.src, e.type, e.other, e.id))
+            return out
         for kind, kind_ids in by_kind.items():
-            rows = self.store.run(edges_query(kind, direction),
-                                  {"ids": kind_ids, "types": list(types), "d_lo": d_lo,
-                                   "d_hi": d_hi})
+            name = edges_query(kind, direction, tuple(types))
+            if name is None:
+                continue
+            if len(kind_ids) <= LOOP_IDS:
+                rows = [row for i in kind_ids for row in self.store.run(
+                    name + ".one", {"id": i, "d_lo": d_lo, "d_hi": d_hi})]
+            else:
+                rows = self.store.run(name, {"ids": kind_ids, "d_lo": d_lo, "d_hi": d_hi})
             for row in rows:
                 if not self._visible(row.get("o_restricted")):
                     continue
@@ -163,6 +244,33 @@ class GraphQueries:
                                 row["status"] if at is not None else None))
         out.sort(key=lambda e: (e.src, e.type, e.other, e.id))
         return out
+
+    def _structure_edges(self, by_kind: dict[str, list[str]], direction: str, types: set[str],
+                         d_lo: int, d_hi: int, at: FuzzyDate | None, out: list[Edge]) -> None:
+        """``_edges`` for the hierarchy relations, from the in-process structure: the same
+        rows the named edge queries return, filtered and marked with the same arithmetic
+        as their Cypher (``coalesce`` of missing bounds to the widest span)."""
+        st = _structure(self.store)
+        for kind_ids in by_kind.values():
+            for nid in kind_ids:
+                for idx, other in st.adj.get((direction, nid), ()):
+                    c = st.claims[idx]
+                    if c["type"] not in types:
+                        continue
+                    okind, ofields = st.nodes[other]
+                    if not self._visible(ofields.get("o_restricted")):
+                        continue
+                    f_lo = MIN_DAY if c["from_lo"] is None else c["from_lo"]
+                    f_hi = MAX_DAY if c["from_hi"] is None else c["from_hi"]
+                    t_lo = MIN_DAY if c["to_lo"] is None else c["to_lo"]
+                    t_hi = MAX_DAY if c["to_hi"] is None else c["to_hi"]
+                    if f_lo > d_hi or t_hi < d_lo:
+                        continue
+                    status = "valid" if f_hi <= d_lo and t_lo >= d_hi else "dates_unknown"
+                    row = {**c, **ofields, "src": nid, "other": other, "okind": okind,
+                           "status": status}
+                    out.append(Edge(nid, c["type"], c["id"], other, okind, direction, row,
+                                    status if at is not None else None))
 
     def _ref(self, e: Edge) -> A.EntityRef:
         r = e.row
@@ -175,8 +283,6 @@ class GraphQueries:
         r = e.row
         extra = {k[2:]: v for k, v in r.items()
                  if k.startswith("x_") and k != "x_role" and v is not None}
-        if r.get("judged_at"):
-            extra["judged_at"] = r["judged_at"]
         sids = list(r.get("source_ids") or [])
         other_name = r.get("o_name")
         names = names or {}
@@ -225,8 +331,9 @@ class GraphQueries:
         return answer
 
     # -- resolution ----------------------------------------------------------------------
-    def resolve(self, ref: str) -> A.EntityRef:
-        """An id or a name -> one entity (NotFound / Ambiguous otherwise)."""
+    def resolve(self, ref: str, kinds: Sequence[str] | None = None) -> A.EntityRef:
+        """An id or a name -> one entity (NotFound / Ambiguous otherwise). ``kinds``
+        narrows a name look-up to the kinds the question accepts."""
         ref = (ref or "").strip()
         if not ref:
             raise NotFound(ref)
@@ -238,11 +345,19 @@ class GraphQueries:
             return entity_from_props(rec.kind, rec.id, rec.props)
         if kind_of_id(ref) is not None and " " not in ref:
             raise NotFound(ref)
-        hits = self.search(ref, limit=50).hits
+        hits = self.search(ref, limit=50, kinds=list(kinds) if kinds else None).hits
         strong = [h for h in hits if h.score >= RESOLVE_SCORE]
         if not strong:
             raise NotFound(ref)
         if len(strong) > 1:
+            # a name given in full ("Behrouz Ehsani") means that entity, not every record
+            # whose name contains it ("Execution of Behrouz Ehsani")
+            wanted = normalise(ref)
+            nodes = self._index().nodes
+            exact = [h for h in strong if any(normalise(n) == wanted
+                                              for n in nodes[h.entity.id].names)]
+            if len(exact) == 1:
+                return exact[0].entity
             top = [h for h in strong if h.score == strong[0].score]
             if len(top) > 1 or strong[1].score >= 99:
                 raise Ambiguous(ref, [{"id": h.entity.id, "name": h.entity.name,
@@ -251,7 +366,7 @@ class GraphQueries:
         return strong[0].entity
 
     def _resolve_kind(self, ref: str, kinds: tuple[str, ...], what: str) -> A.EntityRef:
-        ent = self.resolve(ref)
+        ent = self.resolve(ref, kinds)
         if ent.kind not in kinds:
             raise BadParameter("ref", f"{ent.id} is a {ent.kind}; {what} needs a "
                                       f"{' or '.join(k.lower() for k in kinds)}")
@@ -260,35 +375,22 @@ class GraphQueries:
     # -- SAME_AS clusters and sanctions ----------------------------------------------------
     def _clusters(self, ids: Iterable[str]) -> dict[str, list[str]]:
         """Each id -> the records judged the same (SAME_AS, either direction, transitively),
-        itself first. Restricted records stay out of clusters for callers without access."""
-        ids = sorted(set(ids))
-        parent: dict[str, str] = {i: i for i in ids}
-
-        def find(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        frontier = list(ids)
-        seen = set(ids)
-        while frontier:
-            edges = self._edges(frontier, "out", ("SAME_AS",)) + \
-                self._edges(frontier, "in", ("SAME_AS",))
-            nxt: list[str] = []
-            for e in edges:
-                parent.setdefault(e.other, e.other)
-                if e.other not in seen:
-                    seen.add(e.other)
-                    nxt.append(e.other)
-                ra, rb = find(e.src), find(e.other)
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-            frontier = nxt
-        groups: dict[str, list[str]] = defaultdict(list)
-        for x in parent:
-            groups[find(x)].append(x)
-        return {i: [i] + sorted(m for m in groups[find(i)] if m != i) for i in ids}
+        itself first. Restricted records stay out of clusters for callers without access.
+        SAME_AS links are few, so they are held in process (per store generation) and a
+        cluster costs no round trip."""
+        adj = _same_as(self.store)
+        out: dict[str, list[str]] = {}
+        for i in sorted(set(ids)):
+            seen = {i}
+            stack = [i]
+            while stack:
+                x = stack.pop()
+                for y, restricted in adj.get(x, ()):
+                    if y not in seen and self._visible(restricted):
+                        seen.add(y)
+                        stack.append(y)
+            out[i] = [i] + sorted(seen - {i})
+        return out
 
     def _sanctions(self, clusters: dict[str, list[str]]) -> dict[str, dict[str, list[A.SanctionRef]]]:
         """Each asked id -> authority -> designations targeting it or a SAME_AS record."""
@@ -321,7 +423,7 @@ class GraphQueries:
         recs = self._nodes(cluster)
         rec = recs[ent.id]
         prof = A.Profile(entity=ent, restricted=bool(rec.props.get("restricted")))
-        common = {f.name for f in NODE_KINDS[ent.kind].fields[:9]}
+        common = {f.name for f in COMMON_NODE_FIELDS}
         for f in NODE_KINDS[ent.kind].fields:
             if f.name in common or f.derived:
                 continue
@@ -358,7 +460,11 @@ class GraphQueries:
         pin: dict[str, list[Edge]] = defaultdict(list)
         for e in self._edges(pos_ids, "out", ("POSITION_IN",)):
             pin[e.src].append(e)
+        seen_claims: set[str] = set()
         for e in outs + ins:
+            if e.id in seen_claims or (e.type == "SAME_AS" and e.other == ent.id):
+                continue  # a claim between two records of the cluster is shown once
+            seen_claims.add(e.id)
             via = e.src if e.src != ent.id else None
             rel = A.Relation(claim=self._claim(e, names), direction=e.direction,  # type: ignore[arg-type]
                              other=self._ref(e), via=via)
@@ -378,8 +484,7 @@ class GraphQueries:
             elif e.type == "TARGETS":
                 continue
             elif e.type == "SAME_AS":
-                if e.other in cluster and e.src in cluster:
-                    prof.same_as.append(rel)
+                prof.same_as.append(rel)
             else:
                 prof.relations.append(rel)
         prof.sanctions = self._sanctions({ent.id: cluster})[ent.id]
@@ -398,120 +503,303 @@ class GraphQueries:
         ent = self._resolve_kind(ref, ("Person", "Position", "Organization"),
                                  "a chain of command")
         ans, _ = self._chain_core(ent, d)
-        return self._finish(ans)  # type: ignore[no-any-return]
+        return self._finish(ans)
 
     def _chain_core(self, ent: A.EntityRef, at: FuzzyDate
                     ) -> tuple[A.ChainAnswer, dict[str, list[A.Claim]]]:
         """The chain above ``ent`` at ``at`` and, for every organisation on it, the best
         path of claims from ``ent`` to it (for accountability answers)."""
-        ans = A.ChainAnswer(at=at.text or "unknown", entity=ent)
-        orgs: dict[str, A.EntityRef] = {}
-        cands: dict[str, list[list[A.Claim]]] = defaultdict(list)
-        names = {ent.id: ent.name or ent.id}
-        if ent.kind == "Person":
-            cluster = self._clusters([ent.id])[ent.id]
-            people = self._nodes(cluster)
+        return self._chains([(ent, at)])[(ent.id, at.text)]
+
+    def _chains(self, items: Sequence[tuple[A.EntityRef, FuzzyDate]]
+                ) -> dict[tuple[str, str], tuple[A.ChainAnswer, dict[str, list[A.Claim]]]]:
+        """Chains above several entities, each at its own date, walked together: each step
+        is one engine round trip for all of them (an act with three actors, or a thousand
+        acts on different days, cost what one does). The engine filters the claims on the
+        span of all the dates; each chain then keeps those not certainly invalid on its own
+        date (``graph.dates.validity_on``, the arithmetic the Cypher filter uses)."""
+        uniq: dict[tuple[str, str], tuple[A.EntityRef, FuzzyDate]] = {}
+        for ent, at in items:
+            uniq.setdefault((ent.id, at.text), (ent, at))
+        if not uniq:
+            return {}
+        span = FuzzyDate("", UNKNOWN.precision, min(a.lo for _, a in uniq.values()),
+                         max(a.hi for _, a in uniq.values()))
+        claims: dict[tuple[str, str], A.Claim] = {}
+
+        def status(e: Edge, at: FuzzyDate) -> Any:
+            r = e.row
+            v = validity_on(r.get("from_lo") or MIN_DAY, r.get("from_hi") or MAX_DAY,
+                            r.get("to_lo") or MIN_DAY, r.get("to_hi") or MAX_DAY, at.lo, at.hi)
+            return None if v is Validity.INVALID else v.value
+
+        def claim(e: Edge, at: FuzzyDate, st: str, names: dict[str, str]) -> A.Claim:
+            key = (e.id, at.text)
+            c = claims.get(key)
+            if c is None:
+                c = self._claim(e, names)
+                c.status = st  # type: ignore[assignment]
+                claims[key] = c
+            return c
+
+        refs: dict[str, A.EntityRef] = {}  # every organisation seen, by id
+        answers: dict[tuple[str, str], A.ChainAnswer] = {}
+        cands: dict[tuple[str, str], dict[str, list[list[A.Claim]]]] = {}
+        for key, (ent, at) in uniq.items():
+            answers[key] = A.ChainAnswer(at=at.text or "unknown", entity=ent)
+            cands[key] = defaultdict(list)
+        persons = sorted({e.id for e, _ in uniq.values() if e.kind == "Person"})
+        if persons:
+            clusters = self._clusters(persons)
+            members = sorted({m for ms in clusters.values() for m in ms})
+            people = self._nodes(members)
             prefs = {i: entity_from_props("Person", i, r.props) for i, r in people.items()}
-            outs = self._edges(cluster, "out", ("HOLDS", "MEMBER_OF"), at)
+            outs: dict[str, list[Edge]] = defaultdict(list)
+            for e in self._edges(members, "out", ("HOLDS", "MEMBER_OF"), span):
+                outs[e.src].append(e)
             pin: dict[str, list[Edge]] = defaultdict(list)
-            for e in self._edges([e.other for e in outs if e.type == "HOLDS"], "out",
-                                 ("POSITION_IN",), at):
+            for e in self._edges([e.other for es in outs.values() for e in es
+                                  if e.type == "HOLDS"], "out", ("POSITION_IN",), span):
                 if e.okind == "Organization":
                     pin[e.src].append(e)
-            for e in outs:
-                via = e.src if e.src != ent.id else None
-                person = prefs.get(e.src, ent)
-                hc = self._claim(e, {e.src: person.name or e.src})
-                if e.type == "MEMBER_OF":
-                    if e.okind != "Organization":
-                        continue
-                    org = self._ref(e)
-                    orgs[org.id] = org
-                    ans.posts.append(A.ChainPost(person=person, organization=org, holds=hc,
-                                                 status=hc.status or "dates_unknown", via=via))
-                    cands[org.id].append([hc])
+            for key, (ent, at) in uniq.items():
+                if ent.kind != "Person":
                     continue
-                for p in pin.get(e.other, ()):
-                    pc = self._claim(p, {p.src: e.row.get("o_name") or p.src})
-                    org = self._ref(p)
-                    orgs[org.id] = org
-                    ans.posts.append(A.ChainPost(
-                        person=person, position=self._ref(e), organization=org, holds=hc,
-                        position_in=pc, status=_worst(hc.status, pc.status) or "dates_unknown",
-                        via=via))
-                    cands[org.id].append([hc, pc])
-        elif ent.kind == "Position":
-            for p in self._edges([ent.id], "out", ("POSITION_IN",), at):
-                if p.okind != "Organization":
-                    continue
-                org = self._ref(p)
-                orgs[org.id] = org
-                cands[org.id].append([self._claim(p, names)])
-        else:
-            orgs[ent.id] = ent
-            cands[ent.id].append([])
-        ans.posts.sort(key=lambda p: (p.organization.id, p.position.id if p.position else "",
-                                      p.holds.id))
-        paths: dict[str, list[A.Claim]] = {o: min(c, key=path_key) for o, c in cands.items()}
-        level = {o: 0 for o in orgs}
-        ans.entry = sorted(orgs)
-        parents: dict[str, list[A.ChainLink]] = defaultdict(list)
-        frontier = sorted(orgs)
+                ans, cand = answers[key], cands[key]
+                for m in clusters[ent.id]:
+                    for e in outs.get(m, ()):
+                        hs = status(e, at)
+                        if hs is None:
+                            continue
+                        via = e.src if e.src != ent.id else None
+                        person = prefs.get(e.src, ent)
+                        hc = claim(e, at, hs, {e.src: person.name or e.src})
+                        if e.type == "MEMBER_OF":
+                            if e.okind != "Organization":
+                                continue
+                            org = refs.setdefault(e.other, self._ref(e))
+                            ans.posts.append(A.ChainPost(
+                                person=person, organization=org, holds=hc, status=hs, via=via))
+                            cand[org.id].append([hc])
+                            continue
+                        for p in pin.get(e.other, ()):
+                            ps = status(p, at)
+                            if ps is None:
+                                continue
+                            pc = claim(p, at, ps, {p.src: e.row.get("o_name") or p.src})
+                            org = refs.setdefault(p.other, self._ref(p))
+                            ans.posts.append(A.ChainPost(
+                                person=person, position=self._ref(e), organization=org,
+                                holds=hc, position_in=pc, status=_worst(hs, ps), via=via))
+                            cand[org.id].append([hc, pc])
+        posts_of = sorted({e.id: e for e, _ in uniq.values() if e.kind == "Position"}.items())
+        if posts_of:
+            names = {i: e.name or i for i, e in posts_of}
+            pin_of: dict[str, list[Edge]] = defaultdict(list)
+            for p in self._edges([i for i, _ in posts_of], "out", ("POSITION_IN",), span):
+                if p.okind == "Organization":
+                    pin_of[p.src].append(p)
+            for key, (ent, at) in uniq.items():
+                for p in pin_of.get(ent.id, ()) if ent.kind == "Position" else ():
+                    ps = status(p, at)
+                    if ps is not None:
+                        refs.setdefault(p.other, self._ref(p))
+                        cands[key][p.other].append([claim(p, at, ps, names)])
+        for key, (ent, _) in uniq.items():
+            if ent.kind == "Organization":
+                refs.setdefault(ent.id, ent)
+                cands[key][ent.id].append([])
+        # walk PART_OF up, level by level, for every chain at once
+        level: dict[tuple[str, str], dict[str, int]] = {}
+        paths: dict[tuple[str, str], dict[str, list[A.Claim]]] = {}
+        frontiers: dict[tuple[str, str], list[str]] = {}
+        for key in uniq:
+            answers[key].posts.sort(key=lambda p: (
+                p.organization.id, p.position.id if p.position else "", p.holds.id))
+            paths[key] = {o: min(c, key=path_key) for o, c in cands[key].items()}
+            level[key] = {o: 0 for o in cands[key]}
+            answers[key].entry = sorted(cands[key])
+            frontiers[key] = sorted(cands[key])
+        links: dict[str, list[Edge]] = defaultdict(list)
+        fetched: set[str] = set()
         depth = 0
-        while frontier and depth < MAX_DEPTH:
-            nxt: list[str] = []
-            step: dict[str, list[list[A.Claim]]] = defaultdict(list)
-            for e in self._edges(frontier, "out", ("PART_OF",), at):
-                if e.okind != "Organization":
-                    continue
-                c = self._claim(e, {e.src: orgs[e.src].name or e.src})
-                parent = self._ref(e)
-                parents[e.src].append(A.ChainLink(parent=parent, claim=c,
-                                                  status=c.status or "dates_unknown"))
-                if e.other not in level:
-                    level[e.other] = depth + 1
-                    orgs[e.other] = parent
-                    nxt.append(e.other)
-                if level[e.other] == depth + 1:
-                    step[e.other].append(paths[e.src] + [c])
-            for o, cs in step.items():
-                paths[o] = min(cs, key=path_key)
-            frontier = sorted(set(nxt))
+        while depth < MAX_DEPTH and any(frontiers.values()):
+            todo = sorted({o for f in frontiers.values() for o in f} - fetched)
+            for e in self._edges(todo, "out", ("PART_OF",), span):
+                if e.okind == "Organization":
+                    links[e.src].append(e)
+            fetched.update(todo)
+            for key, (ent, at) in uniq.items():
+                lv, pth = level[key], paths[key]
+                step: dict[str, list[list[A.Claim]]] = defaultdict(list)
+                nxt: list[str] = []
+                for o in frontiers[key]:
+                    for e in links.get(o, ()):
+                        st = status(e, at)
+                        if st is None:
+                            continue
+                        c = claim(e, at, st, {e.src: refs[e.src].name or e.src})
+                        refs.setdefault(e.other, self._ref(e))
+                        if e.other not in lv:
+                            lv[e.other] = depth + 1
+                            nxt.append(e.other)
+                        if lv[e.other] == depth + 1:
+                            step[e.other].append(pth[o] + [c])
+                for o, cs in step.items():
+                    pth[o] = min(cs, key=path_key)
+                frontiers[key] = sorted(set(nxt))
             depth += 1
-        # heads of every organisation on the chain
-        heads: dict[str, list[A.ChainHead]] = defaultdict(list)
-        pin_in = [e for e in self._edges(list(orgs), "in", ("POSITION_IN",), at)
-                  if e.okind == "Position" and e.row.get("o_is_head")]
+        # heads of every organisation on any of the chains
+        all_orgs = sorted({o for lv in level.values() for o in lv})
+        pin_in: dict[str, list[Edge]] = defaultdict(list)
+        for e in self._edges(all_orgs, "in", ("POSITION_IN",), span):
+            if e.okind == "Position" and e.row.get("o_is_head"):
+                pin_in[e.src].append(e)
         holders: dict[str, list[Edge]] = defaultdict(list)
-        for e in self._edges([e.other for e in pin_in], "in", ("HOLDS",), at):
+        for e in self._edges([e.other for es in pin_in.values() for e in es], "in",
+                             ("HOLDS",), span):
             if e.okind == "Person":
                 holders[e.src].append(e)
-        for p in pin_in:
-            pc = self._claim(p, {p.src: orgs[p.src].name or p.src})
-            for h in holders.get(p.other, ()):
-                hc = self._claim(h, {h.src: p.row.get("o_name") or h.src})
-                heads[p.src].append(A.ChainHead(
-                    person=self._ref(h), position=self._ref(p), holds=hc, position_in=pc,
-                    status=_worst(hc.status, pc.status) or "dates_unknown"))
-        for o in sorted(orgs, key=lambda x: (level[x], x)):
-            ans.organizations.append(A.ChainOrg(
-                organization=orgs[o], level=level[o],
-                parents=sorted(parents.get(o, []), key=lambda l: (l.parent.id, l.claim.id)),
-                heads=sorted(heads.get(o, []), key=lambda h: (h.person.id, h.position.id,
-                                                              h.holds.id))))
-        ans.top = [o.organization.id for o in ans.organizations if not o.parents]
-        ans.dates_unknown = (
-            sum(p.status == "dates_unknown" for p in ans.posts)
-            + sum(l.status == "dates_unknown" for o in ans.organizations for l in o.parents)
-            + sum(h.status == "dates_unknown" for o in ans.organizations for h in o.heads))
-        return ans, paths
+        out: dict[tuple[str, str], tuple[A.ChainAnswer, dict[str, list[A.Claim]]]] = {}
+        for key, (ent, at) in uniq.items():
+            ans, lv = answers[key], level[key]
+            for o in sorted(lv, key=lambda x: (lv[x], x)):
+                parents: list[A.ChainLink] = []
+                if o in fetched and lv[o] < MAX_DEPTH:
+                    for e in links.get(o, ()):
+                        st = status(e, at)
+                        if st is not None:
+                            parents.append(A.ChainLink(
+                                parent=refs[e.other], status=st,
+                                claim=claim(e, at, st, {e.src: refs[e.src].name or e.src})))
+                heads: list[A.ChainHead] = []
+                for p in pin_in.get(o, ()):
+                    ps = status(p, at)
+                    if ps is None:
+                        continue
+                    pc = claim(p, at, ps, {p.src: refs[o].name or o})
+                    for h in holders.get(p.other, ()):
+                        hs = status(h, at)
+                        if hs is None:
+                            continue
+                        hc = claim(h, at, hs, {h.src: p.row.get("o_name") or h.src})
+                        heads.append(A.ChainHead(person=self._ref(h), position=self._ref(p),
+                                                 holds=hc, position_in=pc,
+                                                 status=_worst(hs, ps)))
+                ans.organizations.append(A.ChainOrg(
+                    organization=refs[o], level=lv[o],
+                    parents=sorted(parents, key=lambda l: (l.parent.id, l.claim.id)),
+                    heads=sorted(heads, key=lambda h: (h.person.id, h.position.id,
+                                                       h.holds.id))))
+            ans.top = sorted(o.organization.id for o in ans.organizations if not o.parents)
+            ans.dates_unknown = (
+                sum(p.status == "dates_unknown" for p in ans.posts)
+                + sum(l.status == "dates_unknown" for o in ans.organizations for l in o.parents)
+                + sum(h.status == "dates_unknown" for o in ans.organizations for h in o.heads))
+            out[key] = (ans, paths[key])
+        return out
+
+    def _chain_heads(self, items: Sequence[tuple[A.EntityRef, FuzzyDate]]
+                     ) -> dict[tuple[str, str], list[tuple[Edge, str]]]:
+        """Only who headed each organisation on each chain (the ``superior`` actors), for
+        the sanctions-gap scan: the same walk as ``_chains`` (same round trips, same
+        validity rule) without building claims, paths or answers for thousands of acts."""
+        uniq: dict[tuple[str, str], tuple[A.EntityRef, FuzzyDate]] = {}
+        for ent, at in items:
+            uniq.setdefault((ent.id, at.text), (ent, at))
+        if not uniq:
+            return {}
+        span = FuzzyDate("", UNKNOWN.precision, min(a.lo for _, a in uniq.values()),
+                         max(a.hi for _, a in uniq.values()))
+
+        def ok(e: Edge, at: FuzzyDate) -> bool:
+            # not certainly invalid (graph.dates.validity_on, inlined: this runs a lot)
+            r = e.row
+            return not ((r.get("from_lo") or MIN_DAY) > at.hi
+                        or (r.get("to_hi") or MAX_DAY) < at.lo)
+
+        names: dict[str, str] = {}
+        entry: dict[tuple[str, str], set[str]] = defaultdict(set)
+        persons = sorted({e.id for e, _ in uniq.values() if e.kind == "Person"})
+        if persons:
+            clusters = self._clusters(persons)
+            members = sorted({m for ms in clusters.values() for m in ms})
+            outs = _grouped(self._edges(members, "out", ("HOLDS", "MEMBER_OF"), span))
+            pin = _grouped([e for e in self._edges(
+                [e.other for es in outs.values() for e in es if e.type == "HOLDS"], "out",
+                ("POSITION_IN",), span) if e.okind == "Organization"])
+            for key, (ent, at) in uniq.items():
+                if ent.kind != "Person":
+                    continue
+                for m in clusters[ent.id]:
+                    for e in outs.get(m, ()):
+                        if not ok(e, at):
+                            continue
+                        if e.type == "MEMBER_OF":
+                            if e.okind == "Organization":
+                                entry[key].add(e.other)
+                                names[e.other] = e.row.get("o_name") or e.other
+                            continue
+                        for p in pin.get(e.other, ()):
+                            if ok(p, at):
+                                entry[key].add(p.other)
+                                names[p.other] = p.row.get("o_name") or p.other
+        positions = sorted({e.id for e, _ in uniq.values() if e.kind == "Position"})
+        if positions:
+            pin_of = _grouped(self._edges(positions, "out", ("POSITION_IN",), span))
+            for key, (ent, at) in uniq.items():
+                for p in pin_of.get(ent.id, ()) if ent.kind == "Position" else ():
+                    if p.okind == "Organization" and ok(p, at):
+                        entry[key].add(p.other)
+                        names[p.other] = p.row.get("o_name") or p.other
+        for key, (ent, _) in uniq.items():
+            if ent.kind == "Organization":
+                entry[key].add(ent.id)
+                names[ent.id] = ent.name or ent.id
+        reach = {k: set(entry.get(k, ())) for k in uniq}
+        frontiers = {k: sorted(reach[k]) for k in uniq}
+        links: dict[str, list[Edge]] = defaultdict(list)
+        fetched: set[str] = set()
+        for _depth in range(MAX_DEPTH):
+            if not any(frontiers.values()):
+                break
+            todo = sorted({o for f in frontiers.values() for o in f} - fetched)
+            for e in self._edges(todo, "out", ("PART_OF",), span):
+                if e.okind == "Organization":
+                    links[e.src].append(e)
+                    names[e.other] = e.row.get("o_name") or e.other
+            fetched.update(todo)
+            for key, (_, at) in uniq.items():
+                nxt = {e.other for o in frontiers.get(key, ()) for e in links.get(o, ())
+                       if ok(e, at) and e.other not in reach[key]}
+                reach[key] |= nxt
+                frontiers[key] = sorted(nxt)
+        all_orgs = sorted({o for r in reach.values() for o in r})
+        pin_in = _grouped([e for e in self._edges(all_orgs, "in", ("POSITION_IN",), span)
+                           if e.okind == "Position" and e.row.get("o_is_head")])
+        holders = _grouped([e for e in self._edges(
+            [e.other for es in pin_in.values() for e in es], "in", ("HOLDS",), span)
+            if e.okind == "Person"])
+        out: dict[tuple[str, str], list[tuple[Edge, str]]] = {}
+        for key, (_, at) in uniq.items():
+            heads: list[tuple[Edge, str]] = []
+            for o in sorted(reach.get(key, ())):
+                for p in pin_in.get(o, ()):
+                    if not ok(p, at):
+                        continue
+                    for h in holders.get(p.other, ()):
+                        if ok(h, at):
+                            heads.append((h, f"{p.row.get('o_name') or p.other} "
+                                             f"(head of {names.get(o, o)})"))
+            out[key] = heads
+        return out
 
     # -- accountability ------------------------------------------------------------------
     def accountability(self, ref: str) -> A.AccountabilityAnswer:
         ent = self._resolve_kind(ref, ("Person", "Incident", "Case"), "an accountability "
                                                                       "question")
         ans = self._accountability_core(ent, {})
-        return self._finish(ans)  # type: ignore[no-any-return]
+        return self._finish(ans)
 
     def _acts_of(self, ent: A.EntityRef) -> list[tuple[A.EntityRef, list[A.Claim]]]:
         """The acts a question is about, each with the path from the subject to it."""
@@ -542,116 +830,8 @@ class GraphQueries:
     def _accountability_core(self, ent: A.EntityRef,
                              chain_cache: dict[tuple[str, str], Any]) -> A.AccountabilityAnswer:
         ans = A.AccountabilityAnswer(subject=ent)
-        best: dict[tuple[str, str, str], A.Actor] = {}
-
-        def add(actor: A.Actor) -> None:
-            key = (actor.entity.id, actor.role, actor.act_id)
-            cur = best.get(key)
-            if cur is None or path_key(actor.path) < path_key(cur.path):
-                best[key] = actor
-
-        for act, act_path in self._acts_of(ent):
-            nodes = self._nodes([act.id])
-            if act.id not in nodes:
-                continue
-            props = nodes[act.id].props
-            act = entity_from_props(act.kind, act.id, props)
-            if act.kind == "Incident":
-                date_text = props.get("date")
-            else:
-                date_text = props.get("verdict_date")
-            at = parse_date(date_text) if date_text else UNKNOWN
-            names = {act.id: act.name or act.id}
-            first: list[tuple[A.EntityRef, str, str, list[A.Claim]]] = []
-            victims: list[A.EntityRef] = []
-            cases: list[tuple[str, list[A.Claim], str]] = []
-            if act.kind == "Incident":
-                outs = self._edges([act.id], "out", ("PERPETRATED_BY", "OCCURRED_AT",
-                                                     "RESULT_OF"))
-                vic = [e for e in self._edges([act.id], "in", ("VICTIM_OF",))
-                       if e.okind == "Person"]
-                victims = [self._ref(e) for e in vic]
-                for e in outs:
-                    c = self._claim(e, names)
-                    if e.type == "PERPETRATED_BY":
-                        role = "inciting" if (e.row.get("x_role") or "").lower().startswith(
-                            "incit") else "direct"
-                        first.append((self._ref(e), role, e.row.get("x_role") or "perpetrator",
-                                      [c]))
-                    elif e.type == "OCCURRED_AT" and e.okind == "Organization":
-                        first.append((self._ref(e), "custodial",
-                                      f"place of {(act.subtype or 'the act').replace('_', ' ')}",
-                                      [c]))
-                    elif e.type == "RESULT_OF" and e.okind == "Case":
-                        cases.append((e.other, [c], e.row.get("o_name") or e.other))
-                vnames = {e.other: e.row.get("o_name") or e.other for e in vic}
-                vic_claims = {e.other: self._claim(e, names) for e in vic}
-                for e in self._edges([e.other for e in vic], "out", ("DETAINED_AT",)):
-                    if e.okind == "Organization":
-                        first.append((self._ref(e), "custodial", "place of detention",
-                                      [vic_claims[e.src], self._claim(e, vnames)]))
-            else:
-                cases.append((act.id, [], act.name or act.id))
-                victims = [self._ref(e) for e in self._edges([act.id], "in", ("DEFENDANT_IN",))
-                           if e.okind == "Person"]
-            if cases:
-                cpath = {cid: p for cid, p, _ in cases}
-                cnames = {cid: n for cid, _, n in cases}
-                for e in self._edges(list(cpath), "in", ("JUDGE_IN", "PROSECUTOR_IN")):
-                    if e.okind == "Person":
-                        first.append((self._ref(e), "judicial",
-                                      "judge" if e.type == "JUDGE_IN" else "prosecutor",
-                                      cpath[e.src] + [self._claim(e, cnames)]))
-                for e in self._edges(list(cpath), "out", ("HEARD_BY", "UPHELD_BY")):
-                    if e.okind == "Organization":
-                        first.append((self._ref(e), "judicial",
-                                      "trial court" if e.type == "HEARD_BY"
-                                      else "upheld the sentence",
-                                      cpath[e.src] + [self._claim(e, cnames)]))
-            ans.acts.append(A.Act(act=act, date=date_text, victims=victims, path=act_path))
-            at_text = at.text or None
-            chain_orgs: dict[str, A.EntityRef] = {}
-            for who, role, detail, path in first:
-                add(A.Actor(entity=who, role=role, detail=detail, act_id=act.id, at=at_text,  # type: ignore[arg-type]
-                            path=path, status=None))
-                if who.kind not in ("Person", "Organization"):
-                    continue
-                key = (who.id, at.text)
-                if key not in chain_cache:
-                    chain_cache[key] = self._chain_core(who, at)
-                chain, cpaths = chain_cache[key]
-                for org in chain.organizations:
-                    o = org.organization
-                    opath = path + cpaths[o.id]
-                    if o.id != who.id:
-                        chain_orgs[o.id] = o
-                        rel = (f"organisation of {who.name}" if org.level == 0
-                               else f"above {who.name}")
-                        add(A.Actor(entity=o, role="institutional", detail=rel, act_id=act.id,
-                                    at=at_text, path=opath, status=_worst(
-                                        *(c.status for c in opath))))  # type: ignore[arg-type]
-                    for h in org.heads:
-                        hpath = opath + [h.position_in, h.holds]
-                        add(A.Actor(entity=h.person, role="superior",
-                                    detail=f"{h.position.name} (head of {o.name})",
-                                    act_id=act.id, at=at_text, path=hpath,
-                                    status=_worst(*(c.status for c in hpath))))  # type: ignore[arg-type]
-                if who.kind == "Organization":
-                    chain_orgs[who.id] = who
-            # notice: earlier incidents attributed to the organisations involved
-            if at.known and chain_orgs:
-                for e in self._edges(list(chain_orgs), "in", ("PERPETRATED_BY", "OCCURRED_AT")):
-                    if e.okind != "Incident" or e.other == act.id:
-                        continue
-                    hi = e.row.get("o_date_hi")
-                    if hi is not None and e.row.get("o_date") and hi < at.lo:
-                        ans.notice.append(A.NoticeItem(
-                            organization=chain_orgs[e.src], incident=self._ref(e),
-                            before_act=act.id, claim=self._claim(e)))
-        ans.actors = sorted(best.values(), key=lambda a: (
-            a.act_id, list(A.ActorRole.__args__).index(a.role), a.entity.id))  # type: ignore[attr-defined]
-        ans.notice.sort(key=lambda n: (n.before_act, n.organization.id, n.incident.id,
-                                       n.claim.id))
+        ans.acts, ans.actors, ans.notice, ans.notice_total = self._acts_batch(
+            self._acts_of(ent), chain_cache)
         persons = {a.entity.id for a in ans.actors if a.entity.kind in ("Person",
                                                                        "Organization")}
         if persons:
@@ -659,6 +839,160 @@ class GraphQueries:
             for a in ans.actors:
                 a.sanctions = sanc.get(a.entity.id, {})
         return ans
+
+    def _first_level(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]]) -> tuple[
+            list[tuple[A.EntityRef, list[A.Claim]]], dict[str, tuple[str | None, FuzzyDate]],
+            dict[str, list[tuple[A.EntityRef, str, str, list[A.Claim]]]], list[A.Act]]:
+        """The acts' direct, inciting, judicial and custodial actors, for many acts at once
+        (one round trip per step for all of them)."""
+        nodes = self._nodes([a.id for a, _ in acts])
+        acts = [(entity_from_props(a.kind, a.id, nodes[a.id].props), p) for a, p in acts
+                if a.id in nodes]
+        dates: dict[str, tuple[str | None, FuzzyDate]] = {}
+        for act, _ in acts:
+            props = nodes[act.id].props
+            text = props.get("date") if act.kind == "Incident" else props.get("verdict_date")
+            dates[act.id] = (text, parse_date(text) if text else UNKNOWN)
+        incidents = [a.id for a, _ in acts if a.kind == "Incident"]
+        case_acts = [a.id for a, _ in acts if a.kind == "Case"]
+
+        outs = _grouped(self._edges(incidents, "out", ("PERPETRATED_BY", "OCCURRED_AT",
+                                                      "RESULT_OF")))
+        vic = _grouped([e for e in self._edges(incidents, "in", ("VICTIM_OF",))
+                       if e.okind == "Person"])
+        det = _grouped([e for e in self._edges([e.other for es in vic.values() for e in es],
+                                              "out", ("DETAINED_AT",))
+                       if e.okind == "Organization"])
+        defs = _grouped([e for e in self._edges(case_acts, "in", ("DEFENDANT_IN",))
+                        if e.okind == "Person"])
+        first: dict[str, list[tuple[A.EntityRef, str, str, list[A.Claim]]]] = defaultdict(list)
+        cases: dict[str, list[tuple[str, list[A.Claim], str]]] = defaultdict(list)
+        out_acts: list[A.Act] = []
+        for act, act_path in acts:
+            names = {act.id: act.name or act.id}
+            if act.kind == "Incident":
+                victims = [self._ref(e) for e in vic.get(act.id, ())]
+                for e in outs.get(act.id, ()):
+                    c = self._claim(e, names)
+                    if e.type == "PERPETRATED_BY":
+                        role = "inciting" if (e.row.get("x_role") or "").lower().startswith(
+                            "incit") else "direct"
+                        first[act.id].append((self._ref(e), role,
+                                              e.row.get("x_role") or "perpetrator", [c]))
+                    elif e.type == "OCCURRED_AT" and e.okind == "Organization":
+                        first[act.id].append((
+                            self._ref(e), "custodial",
+                            f"place of {(act.subtype or 'the act').replace('_', ' ')}", [c]))
+                    elif e.type == "RESULT_OF" and e.okind == "Case":
+                        cases[act.id].append((e.other, [c], e.row.get("o_name") or e.other))
+                for v in vic.get(act.id, ()):
+                    vc = self._claim(v, names)
+                    for e in det.get(v.other, ()):
+                        first[act.id].append((self._ref(e), "custodial", "place of detention",
+                                              [vc, self._claim(e, {e.src: v.row.get("o_name")
+                                                                   or e.src})]))
+            else:
+                cases[act.id].append((act.id, [], act.name or act.id))
+                victims = [self._ref(e) for e in defs.get(act.id, ())]
+            out_acts.append(A.Act(act=act, date=dates[act.id][0], victims=victims,
+                                  path=act_path))
+        all_cases = sorted({c for cs in cases.values() for c, _, _ in cs})
+        jin = _grouped([e for e in self._edges(all_cases, "in", ("JUDGE_IN", "PROSECUTOR_IN"))
+                       if e.okind == "Person"])
+        jout = _grouped([e for e in self._edges(all_cases, "out", ("HEARD_BY", "UPHELD_BY"))
+                        if e.okind == "Organization"])
+        for act, _ in acts:
+            for cid, cpath, cname in cases.get(act.id, ()):
+                cnames = {cid: cname}
+                for e in jin.get(cid, ()):
+                    first[act.id].append((self._ref(e), "judicial",
+                                          "judge" if e.type == "JUDGE_IN" else "prosecutor",
+                                          cpath + [self._claim(e, cnames)]))
+                for e in jout.get(cid, ()):
+                    first[act.id].append((self._ref(e), "judicial",
+                                          "trial court" if e.type == "HEARD_BY"
+                                          else "upheld the sentence",
+                                          cpath + [self._claim(e, cnames)]))
+        return acts, dates, first, out_acts
+
+    def _acts_batch(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]],
+                    chain_cache: dict[tuple[str, str], Any]
+                    ) -> tuple[list[A.Act], list[A.Actor], list[A.NoticeItem], int]:
+        """Actors of many acts at once: every step is one round trip for all the acts, and
+        the chains above all their actors (each at the date of its act) are walked together,
+        so a sanctions-gap scan over every act costs a few queries per batch, not per act."""
+        acts, dates, first, out_acts = self._first_level(acts)
+        wanted = sorted({(w.id, dates[a.id][1].text): (w, dates[a.id][1])
+                         for a, _ in acts for w, _, _, _ in first.get(a.id, ())
+                         if w.kind in ("Person", "Organization")}.items())
+        missing = [v for k, v in wanted if k not in chain_cache]
+        if missing:
+            chain_cache.update(self._chains(missing))
+        actors: list[A.Actor] = []
+        chain_orgs: dict[str, dict[str, A.EntityRef]] = {}
+        for act, _ in acts:
+            at = dates[act.id][1]
+            at_text = at.text or None
+            best: dict[tuple[str, str], A.Actor] = {}
+
+            def add(actor: A.Actor) -> None:
+                key = (actor.entity.id, actor.role)
+                cur = best.get(key)
+                if cur is None or path_key(actor.path) < path_key(cur.path):
+                    best[key] = actor
+
+            orgs_here: dict[str, A.EntityRef] = {}
+            for who, role, detail, path in first.get(act.id, ()):
+                add(A.Actor(entity=who, role=role, detail=detail, act_id=act.id, at=at_text,  # type: ignore[arg-type]
+                            path=path, status=None))
+                if who.kind not in ("Person", "Organization"):
+                    continue
+                chain, cpaths = chain_cache[(who.id, at.text)]
+                for org in chain.organizations:
+                    o = org.organization
+                    opath = path + cpaths[o.id]
+                    if o.id != who.id:
+                        orgs_here[o.id] = o
+                        rel = (f"organisation of {who.name}" if org.level == 0
+                               else f"above {who.name}")
+                        add(A.Actor(entity=o, role="institutional", detail=rel, act_id=act.id,
+                                    at=at_text, path=opath,
+                                    status=_worst(*(c.status for c in opath))))
+                    for h in org.heads:
+                        hpath = opath + [h.position_in, h.holds]
+                        add(A.Actor(entity=h.person, role="superior",
+                                    detail=f"{h.position.name} (head of {o.name})",
+                                    act_id=act.id, at=at_text, path=hpath,
+                                    status=_worst(*(c.status for c in hpath))))
+                if who.kind == "Organization":
+                    orgs_here[who.id] = who
+            actors.extend(best.values())
+            if at.known and orgs_here:
+                chain_orgs[act.id] = orgs_here
+        # notice: earlier incidents attributed to the organisations involved
+        notice: list[A.NoticeItem] = []
+        notice_total = 0
+        if chain_orgs:
+            earlier = _grouped([e for e in self._edges(
+                {o for os in chain_orgs.values() for o in os}, "in",
+                ("PERPETRATED_BY", "OCCURRED_AT")) if e.okind == "Incident"])
+            for act_id, orgs_here in chain_orgs.items():
+                at = dates[act_id][1]
+                for oid, org in orgs_here.items():
+                    found = [e for e in earlier.get(oid, ())
+                             if e.other != act_id and e.row.get("o_date")
+                             and e.row.get("o_date_hi") is not None
+                             and e.row["o_date_hi"] < at.lo]
+                    notice_total += len(found)
+                    # the most recent ones before the act (a prison may have hundreds)
+                    found.sort(key=lambda e: (-e.row["o_date_hi"], e.other, e.id))
+                    for e in found[:NOTICE_PER_ORG]:
+                        notice.append(A.NoticeItem(organization=org, incident=self._ref(e),
+                                                   before_act=act_id, claim=self._claim(e)))
+        order = list(A.ActorRole.__args__)  # type: ignore[attr-defined]
+        actors.sort(key=lambda a: (a.act_id, order.index(a.role), a.entity.id))
+        notice.sort(key=lambda n: (n.before_act, n.organization.id, n.incident.id, n.claim.id))
+        return out_acts, actors, notice, notice_total
 
     # -- linked officials and sanctions gaps -----------------------------------------------
     def linked(self, ref: str, at: str | None = None) -> A.LinkedAnswer:
@@ -696,6 +1030,7 @@ class GraphQueries:
                 holders[e.src].append(e)
         officials: dict[str, A.LinkedOfficial] = {}
         for p in pin:
+            entries: list[tuple[Edge, Edge | None, list[A.Claim]]]
             if p.okind == "Person":  # MEMBER_OF
                 entries = [(p, None, [self._claim(p)])]
             else:
@@ -708,7 +1043,7 @@ class GraphQueries:
                 off.posts.append(A.LinkedPost(
                     position=self._ref(post) if post is not None else None,
                     organization=units[p.src], path=path,
-                    status=_worst(*(c.status for c in path)) if d else None))  # type: ignore[arg-type]
+                    status=_worst(*(c.status for c in path)) if d else None))
         sanc = self._sanctions(self._clusters(officials)) if officials else {}
         for pid, off in officials.items():
             off.posts.sort(key=lambda lp: (lp.organization.id,
@@ -721,7 +1056,7 @@ class GraphQueries:
                                key=lambda o: ((o.person.name or "").lower(), o.person.id))
         seen = set(ans.authorities)
         ans.authorities += sorted({a for o in ans.officials for a in o.sanctions} - seen)
-        return self._finish(ans)  # type: ignore[no-any-return]
+        return self._finish(ans)
 
     def gaps(self, authority: str, limit: int = 100) -> A.GapsAnswer:
         auth = (authority or "").strip().upper()
@@ -742,20 +1077,25 @@ class GraphQueries:
             if rec.kind == "Case" and i in with_incident:
                 continue
             acts.append(entity_from_props(rec.kind, i, rec.props))
-        cache: dict[tuple[str, str], Any] = {}
-        reasons: dict[str, dict[tuple[str, str], A.GapReason]] = defaultdict(dict)
+        reasons: dict[str, dict[tuple[str, str], tuple[str, str]]] = defaultdict(dict)
         people: dict[str, A.EntityRef] = {}
-        for act in acts:
-            sub = self._accountability_core(act, cache)
-            names = {a.act.id: a.act.name for a in sub.acts}
-            for actor in sub.actors:
-                if actor.entity.kind != "Person":
-                    continue
-                people[actor.entity.id] = actor.entity
-                key = (actor.act_id, actor.role)
-                reasons[actor.entity.id].setdefault(key, A.GapReason(
-                    role=actor.role, detail=actor.detail, act_id=actor.act_id,
-                    act_name=names.get(actor.act_id)))
+        names = {a.id: a.name for a in acts}
+        for start in range(0, len(acts), GAPS_BATCH):
+            batch, dates, first, _ = self._first_level(
+                [(a, []) for a in acts[start:start + GAPS_BATCH]])
+            heads = self._chain_heads([(w, dates[a.id][1]) for a, _ in batch
+                                       for w, _, _, _ in first.get(a.id, ())
+                                       if w.kind in ("Person", "Organization")])
+            for a, _ in batch:
+                at_text = dates[a.id][1].text
+                for who, role, detail, _ in first.get(a.id, ()):
+                    if who.kind == "Person":
+                        people[who.id] = who
+                        reasons[who.id].setdefault((a.id, role), (role, detail))
+                    for h, hdetail in heads.get((who.id, at_text), ()):
+                        if h.other not in people:
+                            people[h.other] = self._ref(h)
+                        reasons[h.other].setdefault((a.id, "superior"), ("superior", hdetail))
         if not people:
             return ans
         sanc = self._sanctions(self._clusters(people))
@@ -764,7 +1104,10 @@ class GraphQueries:
             mine = sanc.get(pid, {})
             if any(s.active for s in mine.get(auth, [])):
                 continue
-            rs = sorted(reasons[pid].values(), key=lambda r: (r.act_id, r.role, r.detail))
+            rs = sorted((A.GapReason(role=role, detail=detail, act_id=act_id,  # type: ignore[arg-type]
+                                     act_name=names.get(act_id))
+                         for (act_id, _), (role, detail) in reasons[pid].items()),
+                        key=lambda r: (r.act_id, r.role, r.detail))
             per_act: dict[str, float] = defaultdict(float)
             for r in rs:
                 per_act[r.act_id] = max(per_act[r.act_id], ROLE_WEIGHT[r.role])
@@ -773,7 +1116,7 @@ class GraphQueries:
         gaps.sort(key=lambda g: (-g.score, (g.person.name or "").lower(), g.person.id))
         ans.total = len(gaps)
         ans.gaps = gaps[:limit]
-        return self._finish(ans)  # type: ignore[no-any-return]
+        return self._finish(ans)
 
     # -- search --------------------------------------------------------------------------
     def _index(self) -> NameIndex:
@@ -786,8 +1129,6 @@ class GraphQueries:
 
     def search(self, text: str, limit: int = 20, kinds: list[str] | None = None
                ) -> A.SearchAnswer:
-        from graph.names import normalise
-
         if not (text or "").strip():
             raise BadParameter("text", "empty search")
         if limit < 1:
@@ -819,27 +1160,19 @@ class GraphQueries:
             return ans
         proj = projection(self.store)
         bounds = (d.lo, d.hi) if d else None
-        g = proj.view(include_restricted=self.include_restricted, at=bounds)
-        if ea.id not in g or eb.id not in g:
+        length, node_paths = shortest_paths(
+            proj, ea.id, eb.id, include_restricted=self.include_restricted, at=bounds,
+            max_len=max_len, limit=PATHS_LIMIT)
+        if length is None:
             return ans
-        try:
-            length = nx.shortest_path_length(g, ea.id, eb.id)
-        except nx.NetworkXNoPath:
-            return ans
-        if length > max_len:
-            return ans
-        node_paths: list[list[str]] = []
-        for p in nx.all_shortest_paths(g, ea.id, eb.id):
-            node_paths.append(p)
-            if len(node_paths) >= PATHS_ENUMERATE:
-                break
-        node_paths = sorted(node_paths)[:PATHS_LIMIT]
         ans.length = length
+        g = proj.graph
         chosen: list[list[str]] = []
         for p in node_paths:
             keys = []
             for u, v in zip(p, p[1:]):
-                par = g.get_edge_data(u, v)
+                par = {k: x for k, x in g.get_edge_data(u, v).items()
+                       if proj.edge_status(x, bounds) is not Validity.INVALID}
                 keys.append(min(par, key=lambda k: edge_rank(proj, par[k], k, bounds)))
             chosen.append(keys)
         # fetch the full claims of the chosen edges (one lookup per node kind)
@@ -847,18 +1180,20 @@ class GraphQueries:
         starts = {proj.graph.edges[u, v, k]["src"]
                   for p, ks in zip(node_paths, chosen) for (u, v), k in zip(zip(p, p[1:]), ks)}
         claims: dict[str, A.Claim] = {}
-        for e in self._edges(starts, "out", (), d):
-            if e.id in wanted:
-                claims[e.id] = self._claim(e)
         info = proj.graph.nodes
+        types = sorted({g.edges[u, v, k]["type"] for p, ks in zip(node_paths, chosen)
+                        for (u, v), k in zip(zip(p, p[1:]), ks)})
+        for e in self._edges(starts, "out", types, d):
+            if e.id in wanted:
+                claims[e.id] = self._claim(e, {e.src: info[e.src].get("name") or e.src})
         for p, ks in zip(node_paths, chosen):
             nodes = [A.EntityRef(id=n, kind=info[n]["kind"], name=info[n].get("name") or n,
                                  subtype=info[n].get("subtype"), date=info[n].get("date"))
                      for n in p]
             cl = [claims[k] for k in ks if k in claims]
             ans.paths.append(A.Path(nodes=nodes, claims=cl,
-                                    status=_worst(*(c.status for c in cl)) if d else None))  # type: ignore[arg-type]
-        return self._finish(ans)  # type: ignore[no-any-return]
+                                    status=_worst(*(c.status for c in cl)) if d else None))
+        return self._finish(ans)
 
     # -- timeline --------------------------------------------------------------------------
     def timeline(self, ref: str) -> A.TimelineAnswer:
@@ -1015,7 +1350,7 @@ class GraphQueries:
                     nodes[e.other] = self._ref(e)
                     nxt.append(e.other)
                 if e.id not in claims:
-                    claims[e.id] = self._claim(e)
+                    claims[e.id] = self._claim(e, {e.src: nodes[e.src].name or e.src})
             frontier = sorted(set(nxt))
             if not frontier:
                 break
@@ -1023,7 +1358,14 @@ class GraphQueries:
         sub.edges = sorted((c for c in claims.values()
                             if c.from_id in nodes and c.to_id in nodes),
                            key=lambda c: (c.type, c.id))
-        return self._finish(sub)  # type: ignore[no-any-return]
+        return self._finish(sub)
+
+
+def _grouped(edges: list[Edge]) -> dict[str, list[Edge]]:
+    g: dict[str, list[Edge]] = defaultdict(list)
+    for e in edges:
+        g[e.src].append(e)
+    return g
 
 
 def _union_sources(path: Sequence[A.Claim]) -> list[A.SourceRef]:
