@@ -77,6 +77,9 @@ def print_report(report: Any, as_json: bool) -> None:
     rate = f", {data['records_per_second']:,} records/s" if data["records_per_second"] else ""
     if report.rejected and not report.written and not data["counts"]:
         err.print(f"[red]rejected:[/] {len(report.rejected)} problem(s); nothing was written.")
+    elif report.rejected and not report.written:
+        err.print(f"[yellow]unchanged:[/] the graph already holds every valid record; "
+                  f"{len(report.rejected)} record(s) rejected ({data['seconds']}s).")
     elif report.rejected:
         err.print(f"[yellow]loaded with {len(report.rejected)} rejected record(s)[/] "
                   f"in {data['seconds']}s{rate}.")

@@ -24,6 +24,7 @@ from graph.store import Store, StoreError
 
 _BATCH = 5000
 _BULK_THRESHOLD = 2000
+_SCAN_THRESHOLD = 500  # claims of one shape: above this, one table scan beats lookups
 _DEFAULT_BUFFER_POOL = 1 << 30  # 1 GiB keeps peak memory bounded on a 2-core, shared box
 
 
@@ -251,6 +252,10 @@ class EmbeddedStore(Store):
         return found
 
     def get_rels(self, rels: Sequence[RelRecord]) -> dict[str, RelRecord]:
+        """Stored versions of these claims. In this engine ``UNWIND $rows MATCH (a {id:
+        row.f})-[r]->(b)`` scans the relation table on every call, whereas a pattern anchored
+        on one parameter is an index lookup; so few claims are looked up one anchor at a
+        time, and many are read by one scan of their table and filtered here."""
         by_shape: dict[tuple[str, str, str], list[RelRecord]] = defaultdict(list)
         for rel in rels:
             by_shape[(rel.type, rel.from_kind, rel.to_kind)].append(rel)
@@ -258,15 +263,18 @@ class EmbeddedStore(Store):
         for (rel_type, fk, tk), group in by_shape.items():
             cols = [c for c, _ in rel_columns(rel_type)]
             ret = ", ".join(f"r.{c} AS {c}" for c in cols)
-            cypher = (
-                f"UNWIND $rows AS row MATCH (a:{_label(fk)} {{id: row.f}})-[r:{rel_type}]->"
-                f"(b:{_label(tk)} {{id: row.t}}) WHERE r.id = row.id "
-                f"RETURN a.id AS from_id, b.id AS to_id, {ret}"
-            )
-            for start in range(0, len(group), _BATCH):
-                chunk = [{"f": r.from_id, "t": r.to_id, "id": r.id}
-                         for r in group[start:start + _BATCH]]
-                for row in self.execute(cypher, {"rows": chunk}):
+            shape = f"(a:{_label(fk)}{{}})-[r:{rel_type}]->(b:{_label(tk)})"
+            returns = f"RETURN a.id AS from_id, b.id AS to_id, {ret}"
+            wanted = {r.id for r in group}
+            if len(group) > _SCAN_THRESHOLD:
+                rows = self.execute(f"MATCH {shape.format('')} {returns}")
+            else:
+                rows = []
+                one = f"MATCH {shape.format(' {id: $f}')} WHERE r.id = $id {returns}"
+                for rel in group:
+                    rows.extend(self.execute(one, {"f": rel.from_id, "id": rel.id}))
+            for row in rows:
+                if row["id"] in wanted:
                     from_id, to_id = row.pop("from_id"), row.pop("to_id")
                     found[row["id"]] = RelRecord(rel_type, row["id"], from_id, to_id, fk, tk, row)
         return found
