@@ -34,9 +34,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ingest import matching as M  # noqa: E402
-from ingest.ofac import read_ofac  # noqa: E402
-from ingest.un_xml import read_un  # noqa: E402
+from ingest import matching as M
+from ingest.ofac import read_ofac
+from ingest.un_xml import read_un
 
 
 def _profiles_of_names(prof: M.Profile, names: list[str], keep_attributes: bool) -> M.Profile:

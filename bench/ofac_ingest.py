@@ -27,11 +27,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from graph.embedded import EmbeddedStore  # noqa: E402
-from ingest.formats import get_reader, ingest_path  # noqa: E402
-from ingest.loader import LoadReport, load_bundle  # noqa: E402
-from ingest.matching import link_after_load  # noqa: E402
-from ingest.progress import Progress  # noqa: E402
+from graph.embedded import EmbeddedStore
+from ingest.formats import get_reader, ingest_path
+from ingest.loader import LoadReport, load_bundle
+from ingest.matching import link_after_load
+from ingest.progress import Progress
 
 
 def peak_rss_mb() -> float:

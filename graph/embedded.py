@@ -7,6 +7,7 @@ Kùzu 0.11.3 speaks the same dialect and API and is the documented fallback
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import threading
 from collections import defaultdict
@@ -77,11 +78,25 @@ class EmbeddedStore(Store):
         elif not self.path.exists():
             raise StoreError(f"no database at {self.path}")
         pool = int(os.environ.get("ACCGRAPH_BUFFER_POOL", _DEFAULT_BUFFER_POOL))
+        self.recovered = False
         try:
             self._db = self._engine.Database(str(self.path), buffer_pool_size=pool,
                                              read_only=read_only)
         except RuntimeError as exc:
-            raise StoreError(f"cannot open the database at {self.path}: {exc}") from exc
+            if "wal" not in str(exc).lower() or read_only:
+                raise StoreError(f"cannot open the database at {self.path}: {exc}") from exc
+            # A process killed mid-write leaves a WAL whose last records are torn (their
+            # checksum fails). The engine refuses to open it by default; replaying up to the
+            # first bad record is the standard recovery (every committed transaction lies
+            # before the torn tail; the interrupted one never committed and is dropped).
+            try:
+                self._db = self._engine.Database(str(self.path), buffer_pool_size=pool,
+                                                 throw_on_wal_replay_failure=False)
+            except (RuntimeError, TypeError) as exc2:  # TypeError: Kùzu 0.11 lacks the option
+                raise StoreError(f"cannot open the database at {self.path}: {exc2}") from exc2
+            self.recovered = True
+            logging.getLogger("accgraph.store").warning(
+                "%s: an interrupted write was found and discarded (%s)", self.path, exc)
         self._read_only = read_only
         if not read_only:
             self._ensure_schema()

@@ -195,7 +195,7 @@ def revoke_key(request: Request, principal: AdminPrincipal, key_id: str) -> Any:
 
 @router.get("/audit", response_model=list[AuditEntryModel], summary="List the audit log")
 def list_audit(request: Request, principal: AdminPrincipal,
-               since: Annotated[int, Query(ge=0)] = 0,
+               since: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
                limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
                action: Annotated[str | None, Query(max_length=100)] = None) -> Any:
     return [e.to_json() for e in get_admin(request).audit_entries(

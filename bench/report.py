@@ -1,0 +1,117 @@
+"""Render the tables of BENCHMARKS.md from a results file, so the published figures are
+copied by a program, not by hand.
+
+    python -m bench.report bench/results/latest.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _f(x: Any, nd: int = 1) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, float):
+        return f"{x:,.{nd}f}"
+    if isinstance(x, int):
+        return f"{x:,}"
+    return str(x)
+
+
+def _ratio(x: float | None) -> str:
+    return _f(x, 3 if x is not None and x < 1 else 1)
+
+
+def render(r: dict[str, Any]) -> str:
+    out: list[str] = []
+    d = r["data"]
+    out.append(f"Run `{r['command']}` started {r['started']} on {r['machine']['cpus']} cores, "
+               f"{r['machine']['engine']}, Python {r['machine']['python']}; "
+               f"{d['nodes']:,} nodes and {d['relations']:,} relations (scale {r['scale']}, "
+               f"seed {r['seed']}); total {r.get('seconds')} s.\n")
+    out.append("| target (scale 1, 2 cores) | measured | target | met? |")
+    out.append("|---|---:|---:|---|")
+    for k, v in r["targets"].items():
+        met = "n/a" if v["met"] is None else "yes" if v["met"] else \
+            f"**no** (x{v.get('off_by_factor')})"
+        out.append(f"| {k} | {_f(v['value'])} | {v['target']} | {met} |")
+    ing = r.get("ingest", {})
+    out.append("\n**Ingest** (parse -> validate -> check references -> bulk COPY -> commit, one "
+               "process):\n")
+    out.append("| records | parse s | check s | write+commit s | total s | records/s | "
+               "peak RSS MiB | db MiB | close (checkpoint) s |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append(f"| {_f(ing.get('records'))} | {_f(ing.get('parse_s'))} | "
+               f"{_f(ing.get('check_s'))} | {_f(ing.get('write_commit_s'))} | "
+               f"{_f(ing.get('total_s'))} | {_f(ing.get('records_per_second'))} | "
+               f"{_f(ing.get('peak_rss_mib'))} | {_f(ing.get('db_size_mib'))} | "
+               f"{_f(ing.get('close_checkpoint_s'))} |")
+    lo = r.get("ingest_loader")
+    if lo:
+        out.append(f"\nThe full `ingest_path` (diff, `write_changes` = bulk COPY for new records, "
+                   f"then entity matching) at scale "
+                   f"{lo['scale']}: {_f(lo.get('records'))} records in {_f(lo.get('total_s'))} s"
+                   f" = {_f(lo.get('records_per_second'))} records/s.")
+    out.append("\n**Named queries** (p50 / p95 ms; `n` = random inputs run within the budget; "
+               "ratio = engine / baseline at p95):\n")
+    out.append("| query | n | engine p50 | engine p95 | dicts p50 | dicts p95 | networkx p50 | "
+               "networkx p95 | x dicts | x networkx | errors |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    eng = r.get("engine", {}).get("queries", {})
+    bl = r.get("baselines", {})
+    for name, s in eng.items():
+        if s.get("timed_out") or s.get("failed"):
+            out.append(f"| {name} | 0 | {'timed out' if s.get('timed_out') else 'not finished'} | | | "
+                       f"| | | | | {str(s.get('note'))[:90]} |")
+            continue
+        dq = bl.get("dicts", {}).get("queries", {}).get(name, {})
+        xq = bl.get("networkx", {}).get("queries", {}).get(name, {})
+        rat = r.get("ratios", {}).get(name, {})
+        errs = s.get("errors") or ""
+        if errs and s.get("error_sample"):
+            errs = f"{errs} e.g. `{s['error_sample'][:80]}`"
+        out.append(f"| {name} | {s['n']} | {_f(s['p50_ms'], 2)} | {_f(s['p95_ms'], 2)} | "
+                   f"{_f(dq.get('p50_ms'), 3)} | {_f(dq.get('p95_ms'), 3)} | "
+                   f"{_f(xq.get('p50_ms'), 3)} | {_f(xq.get('p95_ms'), 3)} | "
+                   f"{_ratio(rat.get('engine_over_dicts_p95'))} | "
+                   f"{_ratio(rat.get('engine_over_networkx_p95'))} | {errs} |")
+    w = r.get("engine", {}).get("warmup", {})
+    if w:
+        out.append(f"\nOne-off per process: search index build {_f(w.get('search_index_build_s'))}"
+                   f" s; networkx projection build {_f(w.get('paths_projection_build_s'))} s "
+                   f"(RSS after it {_f(w.get('rss_after_projection_mib'))} MiB).")
+    for b in ("dicts", "networkx"):
+        x = bl.get(b)
+        if x and not x.get("failed"):
+            out.append(f"Baseline {b}: built from the files in {_f(x.get('build_s'))} s, peak "
+                       f"{_f(x.get('peak_rss_mib'))} MiB.")
+        elif x:
+            out.append(f"Baseline {b}: failed: {x['failed'][:200]}")
+    api = r.get("api") or {}
+    if api.get("failed"):
+        out.append(f"\n**API**: failed: {api['failed']}")
+    elif api:
+        out.append("\n**API** (`accgraph serve`, one process; load generator on the same 2 "
+                   "cores, 127.0.0.1):\n")
+        out.append("| load | clients | requests | seconds | req/s | p50 ms | p99 ms | errors |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for c, s in (api.get("chain") or {}).items():
+            out.append(f"| chain | {c} | {s['requests']} | {s['seconds']} | "
+                       f"{_f(s['throughput_rps'])} | {_f(s['p50_ms'])} | {_f(s['p99_ms'])} | "
+                       f"{s['errors']} |")
+        m = api.get("mixed")
+        if m:
+            out.append(f"| mixed | {m['clients']} | {m['requests']} | {m['seconds']} | "
+                       f"{_f(m['throughput_rps'])} | {_f(m['p50_ms'])} | {_f(m['p99_ms'])} | "
+                       f"{m['errors']} |")
+        out.append(f"\nServer memory at the end: {api.get('server_mem')}.")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    print(render(json.loads(path.read_text())))

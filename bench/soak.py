@@ -1,0 +1,142 @@
+"""The soak: the API under a bounded concurrent mixed load for several minutes.
+
+    python -m bench.soak --scale 0.1 --minutes 10 --clients 8      # the documented soak
+    python -m bench.soak --scale 0.01 --minutes 0.25 --clients 4   # the CI smoke
+
+It generates (or reuses) the synthetic graph, bulk-loads it into a fresh database, starts
+``accgraph serve`` on 127.0.0.1 and drives it with ``--clients`` concurrent clients issuing a
+mix of chain, accountability, search, profile, linked and paths requests as anonymous and
+lawyer callers, in windows of ``--window`` seconds. After every window it records the
+requests, errors (5xx or transport errors; a 404 for a restricted record asked by an
+anonymous caller is a correct answer), p50/p99 and the server's resident memory.
+
+Pass criteria (written into the result and the exit code):
+- zero errors;
+- memory: the server's RSS at the end exceeds its RSS after the first window (warm-up:
+  caches built) by at most ``--mem-growth-mib`` (default 150 MiB);
+- stable p99: no window's p99 is above ``--p99-factor`` (default 3) times the median of
+  the windows' p99.
+Results go to bench/results/soak-<timestamp>.json (and soak-latest.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from bench.common import Server, load, run_json
+from bench.run import RESULTS, WORK, ensure_data, make_inputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="accountability-graph API soak (issue #7)")
+    ap.add_argument("--scale", type=float, default=0.1)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--minutes", type=float, default=10)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--window", type=float, default=30, help="seconds per measured window")
+    ap.add_argument("--max-requests", type=int, default=2_000_000, help="overall bound")
+    ap.add_argument("--mem-growth-mib", type=float, default=150)
+    ap.add_argument("--p99-factor", type=float, default=3.0)
+    ap.add_argument("--results", type=Path, default=RESULTS)
+    a = ap.parse_args(argv)
+
+    work = WORK / f"soak-{a.scale}-{a.seed}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    folder, info = ensure_data(a.scale, a.seed)
+    db = work / "graph.lbdb"
+    ingest = run_json(["-m", "bench.workers", "ingest", str(folder), str(db)], 7200,
+                      env={"ACCGRAPH_BUFFER_POOL": str(4 << 30)})
+    inputs = make_inputs(folder, 2000, 0, a.seed)
+    started = dt.datetime.now(dt.UTC)
+    server = Server(db, work / "server.log")
+    windows: list[dict[str, Any]] = []
+    try:
+        server.start()
+        lawyer = {"Authorization": f"Bearer {server.keys['lawyer']}"}
+
+        def request(rng: random.Random) -> tuple[str, dict[str, str]]:
+            headers = lawyer if rng.random() < 0.5 else {}
+            x = rng.random()
+            if x < 0.35:
+                ref, at = rng.choice(inputs["chain"])
+                return f"/entities/{quote(ref, safe='')}/chain?at={at}", headers
+            if x < 0.55:
+                ref = rng.choice(inputs["accountability"])
+                return f"/entities/{quote(ref, safe='')}/accountability", headers
+            if x < 0.75:
+                return f"/search?q={quote(rng.choice(inputs['search']))}", headers
+            if x < 0.88:
+                return f"/entities/{quote(rng.choice(inputs['profile']), safe='')}", headers
+            if x < 0.96:
+                ref, at = rng.choice(inputs["linked"])
+                q = f"?at={at}" if at else ""
+                return f"/entities/{quote(ref, safe='')}/linked{q}", headers
+            p, r = rng.choice(inputs["paths"])
+            return f"/paths?from={quote(p)}&to={quote(r)}", headers
+
+        deadline = time.monotonic() + a.minutes * 60
+        left = a.max_requests
+        i = 0
+        while time.monotonic() < deadline and left > 0:
+            span = min(a.window, max(1.0, deadline - time.monotonic()))
+            res = load(server.base, request, a.clients, left, span, seed=1000 + i,
+                       ok=lambda code: code < 500)
+            left -= res.requests
+            w = res.to_json()
+            w["window"] = i
+            w["server_mem"] = server.mem()
+            windows.append(w)
+            print(f"[soak] window {i}: {w['requests']} req, {w['throughput_rps']} req/s, "
+                  f"p99 {w['p99_ms']} ms, errors {w['errors']}, rss "
+                  f"{w['server_mem'].get('rss_mib')} MiB", file=sys.stderr, flush=True)
+            i += 1
+    finally:
+        server.stop()
+
+    errors = sum(w["errors"] for w in windows)
+    rss = [w["server_mem"].get("rss_mib") or 0 for w in windows]
+    p99s = [w["p99_ms"] for w in windows if w["p99_ms"] is not None]
+    growth = (rss[-1] - rss[0]) if len(rss) > 1 else 0.0
+    median_p99 = statistics.median(p99s) if p99s else None
+    worst = max(p99s) if p99s else None
+    checks = {
+        "zero_errors": errors == 0,
+        "memory_growth_mib": round(growth, 1),
+        "memory_within_bound": growth <= a.mem_growth_mib,
+        "p99_median_ms": median_p99,
+        "p99_worst_ms": worst,
+        "p99_stable": bool(median_p99 and worst is not None
+                           and worst <= a.p99_factor * median_p99),
+    }
+    ok = checks["zero_errors"] and checks["memory_within_bound"] and checks["p99_stable"]
+    result = {
+        "started": started.isoformat(timespec="seconds"), "scale": a.scale, "seed": a.seed,
+        "command": "python -m bench.soak " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "data": {k: v for k, v in info.items() if k != "files"},
+        "ingest": ingest, "clients": a.clients, "minutes": a.minutes,
+        "bounds": {"mem_growth_mib": a.mem_growth_mib, "p99_factor": a.p99_factor},
+        "requests": sum(w["requests"] for w in windows), "errors": errors,
+        "windows": windows, "checks": checks, "passed": ok,
+    }
+    a.results.mkdir(parents=True, exist_ok=True)
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    text = json.dumps(result, indent=1)
+    (a.results / f"soak-{stamp}-scale{a.scale}.json").write_text(text, encoding="utf-8")
+    (a.results / "soak-latest.json").write_text(text, encoding="utf-8")
+    print(json.dumps({"passed": ok, **checks, "requests": result["requests"]}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

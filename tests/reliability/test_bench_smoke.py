@@ -1,0 +1,63 @@
+"""Small-scale smokes of the benchmark and the soak (issue #7: "CI runs a small-scale smoke
+of both so they cannot rot"). Seconds of load on a tiny graph: they check that every step
+runs and every figure is written, not how fast anything is."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.conftest import REPO
+
+pytest.importorskip("pyarrow")
+pytest.importorskip("api.app", reason="the API is not in this build yet")
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+
+
+def _run(args: list[str], timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_benchmark_smoke(tmp_path: Path) -> None:
+    proc = _run(["bench.run", "--scale", "0.002", "--seed", "3", "--n", "15", "--n-heavy", "2",
+                 "--query-seconds", "10", "--heavy-seconds", "10", "--clients", "1,4",
+                 "--api-requests", "40", "--api-seconds", "10", "--loader-scale", "0.002",
+                 "--results", str(tmp_path)])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    latest = json.loads((tmp_path / "latest.json").read_text())
+    stamped = [p for p in tmp_path.glob("*.json") if p.name not in ("latest.json",
+                                                                      "partial.json")]
+    assert len(stamped) == 1
+    assert latest["ingest"]["records_per_second"] > 0
+    assert latest["ingest"]["written"] == latest["ingest"]["records"] - sum(
+        0 for _ in ())  # every generated record is new
+    assert latest["ingest_loader"]["records_per_second"] > 0
+    for name in ("chain", "accountability", "search", "paths", "linked", "timeline",
+                 "profile", "neighbourhood"):
+        q = latest["engine"]["queries"][name]
+        assert q["n"] > 0 and q["p95_ms"] is not None, (name, q)
+        assert not q["errors"], (name, q)
+    for b in ("dicts", "networkx"):
+        for name in ("chain", "accountability", "search", "paths"):
+            assert latest["baselines"][b]["queries"][name]["n"] > 0
+    for c in ("1", "4"):
+        run = latest["api"]["chain"][c]
+        assert run["requests"] > 0 and run["errors"] == 0, run
+    assert latest["api"]["mixed"]["errors"] == 0, latest["api"]["mixed"]
+    assert set(latest["targets"]) >= {"ingest_records_per_second", "chain_p95_ms",
+                                      "api_chain_rps_16_clients", "peak_memory_mib"}
+    assert latest["ratios"]["chain"]["engine_over_dicts_p95"] is not None
+
+
+def test_soak_smoke(tmp_path: Path) -> None:
+    proc = _run(["bench.soak", "--scale", "0.002", "--seed", "3", "--minutes", "0.3",
+                 "--window", "6", "--clients", "4", "--results", str(tmp_path)])
+    result = json.loads((tmp_path / "soak-latest.json").read_text())
+    assert result["requests"] > 0 and result["errors"] == 0, result["windows"][:2]
+    assert len(result["windows"]) >= 2
+    assert proc.returncode == 0, (result["checks"], proc.stderr[-2000:])
