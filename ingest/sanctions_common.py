@@ -16,12 +16,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element
+
+from defusedxml import ElementTree as SafeET
 
 from graph.dates import DateError, parse_date
 from graph.ids import claim_id
 from graph.names import name_keys, script_of
 from graph.records import NodeRecord, Problem, RelRecord
-from ingest.build import Where, build_node
+from ingest.build import MAX_CELL, Where, build_node
 from ingest.bundle import Bundle
 
 SIDECAR = "fetch.json"  # written by ``accgraph fetch`` beside a downloaded file: url, date
@@ -275,3 +278,33 @@ def add_note(bundle: Bundle, note: str) -> None:
 
 def bundle_notes(bundle: Bundle) -> list[str]:
     return list(bundle.notes)
+
+
+def open_xml_list(path: Path, bundle: Bundle, root_tag: str, what: str
+                  ) -> tuple[Path, Element] | None:
+    """Find the list's XML file (the file, or the only .xml in a folder), parse it without
+    entity expansion or external entities (defusedxml), and check its root element and
+    that no text is absurdly long. Problems go to the bundle; None means nothing to read."""
+    file: Path | None = path if path.is_file() else None
+    if path.is_dir():
+        xmls = sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml")
+        file = xmls[0] if len(xmls) == 1 else None
+    if file is None:
+        bundle.problems.append(Problem(str(path), 0, "-", f"no {what} XML file found "
+                                                          "(give the .xml file)"))
+        return None
+    try:
+        root = SafeET.parse(str(file)).getroot()
+    except Exception as exc:  # defusedxml raises several types; all mean "not this file"
+        bundle.problems.append(Problem(file.name, 0, "-", f"not a readable XML file: {exc}"))
+        return None
+    if root.tag != root_tag:
+        bundle.problems.append(Problem(file.name, 0, "-",
+                                       f"root element is <{root.tag}>, not <{root_tag}>"))
+        return None
+    for el in root.iter():
+        if el.text and len(el.text) > MAX_CELL:
+            bundle.problems.append(Problem(file.name, 0, el.tag, f"text longer than {MAX_CELL} "
+                                           "characters: not a sanctions list entry"))
+            return None
+    return file, root

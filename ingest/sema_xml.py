@@ -18,10 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree as SafeET
-
 from graph.ids import make_id
-from graph.records import Problem
 from ingest.build import Where
 from ingest.bundle import Bundle
 from ingest.progress import Progress
@@ -31,6 +28,7 @@ from ingest.sanctions_common import (
     birth_note,
     date_props,
     node,
+    open_xml_list,
     org_kind,
     sanction,
     sha256_file,
@@ -94,33 +92,13 @@ def country_key(country_en: str) -> str:
     return m.group(1).lower() if m else country_en
 
 
-def _locate(path: Path) -> Path | None:
-    if path.is_file():
-        return path
-    if path.is_dir():
-        xmls = sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml")
-        if len(xmls) == 1:
-            return xmls[0]
-    return None
-
-
 def read_sema(path: Path, progress: Progress | None = None) -> Bundle:
     progress = progress or Progress.quiet()
     bundle = Bundle()
-    file = _locate(path)
-    if file is None:
-        bundle.problems.append(Problem(str(path), 0, "-", "no SEMA list XML file found "
-                                                          "(give the .xml file)"))
+    opened = open_xml_list(path, bundle, "data-set", "SEMA list")
+    if opened is None:
         return bundle
-    try:
-        root = SafeET.parse(str(file)).getroot()
-    except Exception as exc:  # defusedxml raises several types; all mean "not this file"
-        bundle.problems.append(Problem(file.name, 0, "-", f"not a readable XML file: {exc}"))
-        return bundle
-    if root.tag != "data-set":
-        bundle.problems.append(Problem(file.name, 0, "-",
-                                       f"root element is <{root.tag}>, not <data-set>"))
-        return bundle
+    file, root = opened
     meta = sidecar(file.parent)
     src = source_record(prefix="ca-sema", path=file, digest=sha256_file(file),
                         title="Consolidated Canadian Autonomous Sanctions List",

@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree as SafeET
-
 from graph.ids import make_id
-from graph.records import Problem
 from ingest.build import Where
 from ingest.bundle import Bundle
 from ingest.progress import Progress
@@ -29,6 +26,7 @@ from ingest.sanctions_common import (
     birth_note,
     date_props,
     node,
+    open_xml_list,
     org_kind,
     sanction,
     sha256_file,
@@ -70,33 +68,13 @@ def _values(el: Element, tag: str) -> list[str]:
     return out
 
 
-def _locate(path: Path) -> Path | None:
-    if path.is_file():
-        return path
-    if path.is_dir():
-        xmls = sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml")
-        if len(xmls) == 1:
-            return xmls[0]
-    return None
-
-
 def read_un(path: Path, progress: Progress | None = None) -> Bundle:
     progress = progress or Progress.quiet()
     bundle = Bundle()
-    file = _locate(path)
-    if file is None:
-        bundle.problems.append(Problem(str(path), 0, "-", "no UN consolidated list XML file "
-                                                          "found (give the .xml file)"))
+    opened = open_xml_list(path, bundle, "CONSOLIDATED_LIST", "UN consolidated list")
+    if opened is None:
         return bundle
-    try:
-        root = SafeET.parse(str(file)).getroot()
-    except Exception as exc:  # defusedxml raises several types; all mean "not this file"
-        bundle.problems.append(Problem(file.name, 0, "-", f"not a readable XML file: {exc}"))
-        return bundle
-    if root.tag != "CONSOLIDATED_LIST":
-        bundle.problems.append(Problem(file.name, 0, "-", f"root element is <{root.tag}>, "
-                                                          "not <CONSOLIDATED_LIST>"))
-        return bundle
+    file, root = opened
     generated = (root.get("dateGenerated") or "")[:10]
     digest = sha256_file(file)
     meta = sidecar(file.parent)

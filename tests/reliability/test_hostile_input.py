@@ -183,11 +183,7 @@ def test_valid_sample_loads(store: EmbeddedStore, tmp_path: Path, fmt: str) -> N
 
 # -- hand-written adversarial files ---------------------------------------------------------
 
-KNOWN_SLOW_ON_HUGE = {
-    "un-xml": "no cap on the length of a name: 5 MB of name text is normalised for ~30 s "
-              "(graph.names, linear in length); cap fields as ingest.build.MAX_CELL does",
-    "sema-xml": "same as un-xml: names are not capped before normalisation",
-}
+KNOWN_SLOW_ON_HUGE: dict[str, str] = {}  # every reader now caps field length
 
 
 @pytest.mark.parametrize("fmt", [pytest.param(f, marks=pytest.mark.xfail(
