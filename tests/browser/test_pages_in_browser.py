@@ -16,9 +16,14 @@ WAIT = 20
 
 
 def _wait(driver: Any, condition: Any) -> Any:
+    """Wait for a condition while the page may be navigating: an element polled during the
+    navigation can belong to the old document (Chromium then raises a plain
+    WebDriverException, not a StaleElementReferenceException), so keep polling."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT).until(condition)
+    return WebDriverWait(driver, WAIT, ignored_exceptions=(
+        StaleElementReferenceException, WebDriverException)).until(condition)
 
 
 def _shot(driver: Any, site: Any, name: str) -> None:
