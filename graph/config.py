@@ -24,6 +24,19 @@ def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
     return Path(env) if env else default_db_path()
 
 
+def beside_db(store: object | None, suffix: str, env: str, fallback: str) -> Path:
+    """Where a file that belongs with a database lives (review queue, downloads): ``env`` if
+    set, else beside the embedded database file (``<db><suffix>``), else in the user data
+    directory under ``fallback`` (a store with no local file, such as Neo4j)."""
+    override = os.environ.get(env)
+    if override:
+        return Path(override)
+    db_path = getattr(store, "path", None)
+    if isinstance(db_path, Path):
+        return db_path.with_name(db_path.name + suffix)
+    return Path(user_data_dir("accountability-graph", appauthor=False)) / fallback
+
+
 def open_store(db: str | os.PathLike[str] | None = None, store: str | None = None,
                *, read_only: bool = False) -> Store:
     """Open the configured store. Neo4j is configured by NEO4J_URI/USER/PASSWORD/DATABASE."""

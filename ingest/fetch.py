@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from graph.config import beside_db
 from graph.store import Store
 from ingest.loader import LoadReport
 from ingest.progress import Progress
@@ -80,15 +81,7 @@ def sibling_url(url: str, name: str) -> str:
 
 
 def downloads_root(store: Store | None) -> Path:
-    env = os.environ.get("ACCGRAPH_DOWNLOADS")
-    if env:
-        return Path(env)
-    db_path = getattr(store, "path", None)
-    if isinstance(db_path, Path):
-        return db_path.with_name(db_path.name + ".downloads")
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("accountability-graph", appauthor=False)) / "downloads"
+    return beside_db(store, ".downloads", "ACCGRAPH_DOWNLOADS", "downloads")
 
 
 def _get(client: httpx.Client, url: str, dest: Path, *, optional: bool = False) -> str | None:

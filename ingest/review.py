@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
-
+from graph.config import beside_db
 from graph.store import Store
 
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
@@ -56,13 +54,7 @@ def ordered(a: str, b: str) -> tuple[str, str]:
 
 
 def queue_path_for(store: Store | None) -> Path:
-    env = os.environ.get("ACCGRAPH_REVIEW_DB")
-    if env:
-        return Path(env)
-    db_path = getattr(store, "path", None)
-    if isinstance(db_path, Path):
-        return db_path.with_name(db_path.name + ".review.sqlite")
-    return Path(user_data_dir("accountability-graph", appauthor=False)) / "review.sqlite"
+    return beside_db(store, ".review.sqlite", "ACCGRAPH_REVIEW_DB", "review.sqlite")
 
 
 @dataclass
