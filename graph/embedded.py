@@ -21,6 +21,7 @@ from graph import catalog
 from graph.model import NODE_KINDS, RELATION_TYPES
 from graph.records import NodeRecord, RelRecord
 from graph.schema import UNSOURCED_EXEMPT, node_columns, rel_columns
+from graph.space import ensure_room
 from graph.store import Store, StoreError
 
 _BATCH = 5000
@@ -169,6 +170,7 @@ class EmbeddedStore(Store):
         """One write transaction; rolled back on any error, so a load lands whole or not."""
         if self._read_only:
             raise StoreError(f"the database at {self.path} is open read-only")
+        ensure_room(self.path)  # the engine aborts the process on ENOSPC (graph/space.py)
         with self._write_lock:
             self._local.conn = self._acquire()
             try:

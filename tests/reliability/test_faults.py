@@ -279,14 +279,12 @@ def test_read_only_database_path(tmp_path: Path,
 
 def _clean_error_or_xfail(proc: subprocess.CompletedProcess[str]) -> None:
     """The store survived (asserted before this); now the message. LadybugDB 0.22 throws
-    its IOException where it cannot be caught and the process aborts (SIGABRT) with the
-    engine's own message ("No space left on device" / "File too large") instead of the
-    CLI's exit 3: reported as an expected failure until a free-space preflight (see
-    BENCHMARKS.md) or an engine fix turns it into a clean error."""
-    if proc.returncode == -signal.SIGABRT:
-        pytest.xfail("engine aborts on a failed write: " + proc.stderr.strip()[-200:])
+    its IOException where it cannot be caught and the process aborts (SIGABRT); the store's
+    free-space preflight (graph/space.py) must turn a full disk into a clean exit 3."""
+    assert proc.returncode != -signal.SIGABRT, "engine abort: " + proc.stderr.strip()[-300:]
     assert proc.returncode in (1, 3), (proc.returncode, proc.stderr[-1500:])
     assert "Traceback" not in proc.stderr, proc.stderr[-1500:]
+    assert "free space" in proc.stderr, proc.stderr[-1500:]
 
 
 def _fsize_limit(limit: int) -> Any:
