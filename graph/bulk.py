@@ -27,12 +27,18 @@ Atomicity (checked against LadybugDB 0.22, see tests/reliability/test_bulk.py):
   loader's diff marks them "added"); node ids are re-checked by the engine.
 
 Size bound: the pages a transaction writes stay in the engine's buffer pool until it
-commits, so one atomic bulk load must fit in the pool. At benchmark scale 1 (about 1M
-nodes and 3.3M relations, a database of about 1-2 GB) the default 1 GiB pool
+commits (they cannot be evicted before), so one atomic bulk load must fit in the pool.
+Measured with the native Arrow path (ingest/native_arrow.py): benchmark scale 0.1 (430k
+records, a 108 MB database) grows the process by about 650 MB during the COPYs, and does
+not fit in a 256 MiB pool; the same tables committed one transaction per table fit in
+256 MiB (RSS ~730 MB in all), because each commit lets the pool evict. At scale 1 (about
+1M nodes and 3.3M relations, a database of ~860 MB) the default 1 GiB pool
 (``ACCGRAPH_BUFFER_POOL``) is too small and the COPY fails with "Unable to allocate memory!
 The buffer pool is full" -- cleanly: the transaction is undone and nothing is written. A
-load that big needs ``ACCGRAPH_BUFFER_POOL`` of about 3-4x its database growth, or must be
-split into several files (each atomic on its own).
+load that big needs ``ACCGRAPH_BUFFER_POOL`` of about 5-6x its database growth, or must be
+split into several folders (each atomic on its own). So the memory floor of an atomic load
+is the engine's, not the reader's: the Arrow tables of a scale-1 folder take ~1 GB and are
+released table by table as they are copied.
 
 The columns of each Arrow table follow the table's *stored* column order
 (``CALL table_info``), because ``COPY`` maps columns by position, not by name.
@@ -160,6 +166,55 @@ def bulk_write_in_transaction(store: EmbeddedStore, nodes: Sequence[NodeRecord],
         store.execute(
             f"COPY {rel_type} FROM $rows (from='{fk}', to='{tk}')", {"rows": table})
         stats.rels[f"{rel_type}({fk}->{tk})"] = len(rel_group)
+    return stats
+
+
+def _arrange(pa: Any, table: Any, columns: list[tuple[str, str]],
+             model_types: Mapping[str, str], lead: Sequence[str] = ()) -> Any:
+    """``table`` with the stored column order (``COPY`` maps by position) and the model's
+    Arrow types; a column the table lacks is written as nulls."""
+    arrays, names = [], []
+    for name, typ in [(c, "STRING") for c in lead] + columns:
+        arrow_type = _TYPES.get(model_types.get(name, typ))
+        if arrow_type is None:
+            raise StoreError(f"bulk load cannot write a column of type {typ}")
+        if name in table.column_names:
+            col = table.column(name)
+            arrays.append(col if col.type == arrow_type else col.cast(arrow_type))
+        else:
+            arrays.append(pa.nulls(table.num_rows, arrow_type))
+        names.append(name)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def copy_tables_in_transaction(store: EmbeddedStore, nodes: Mapping[str, Any],
+                               rels: Mapping[tuple[str, str, str], Any]) -> BulkStats:
+    """Append Arrow tables that are already in storage columns (``ingest.native_arrow``):
+    ``nodes`` per kind (``id`` and the node columns), ``rels`` per (type, from kind, to
+    kind) (``from``, ``to`` and the claim columns). The caller holds the transaction and
+    guarantees every id is new; a node id already stored makes the engine abort the
+    transaction (nothing is written), a relation is not re-checked (see the module doc).
+
+    Each table is copied and then dropped from ``nodes``/``rels`` if they are mutable
+    dicts, so its memory can go back before the next one is copied."""
+    pa = _arrow()
+    stats = BulkStats()
+    for kind in list(nodes):
+        table = _arrange(pa, nodes[kind], _stored_columns(store, kind), dict(node_columns(kind)))
+        store.execute(f"COPY {_label(kind)} FROM $rows", {"rows": table})
+        stats.nodes[kind] = table.num_rows
+        del table
+        if isinstance(nodes, dict):
+            del nodes[kind]
+    for key in list(rels):
+        rel_type, fk, tk = key
+        table = _arrange(pa, rels[key], _stored_columns(store, rel_type),
+                         dict(rel_columns(rel_type)), lead=("from", "to"))
+        store.execute(f"COPY {rel_type} FROM $rows (from='{fk}', to='{tk}')", {"rows": table})
+        stats.rels[f"{rel_type}({fk}->{tk})"] = table.num_rows
+        del table
+        if isinstance(rels, dict):
+            del rels[key]
     return stats
 
 

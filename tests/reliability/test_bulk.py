@@ -120,3 +120,71 @@ def test_write_mixed_new_and_changed_in_one_transaction(tmp_path: Path) -> None:
         assert sum(v for k, v in s.counts().items() if k in {r.type for r in rels}) == len(rels)
     finally:
         s.close()
+
+
+def test_arrow_path_failure_mid_copy_leaves_nothing(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The native Arrow path (ingest/native_arrow.py) copies file after file in one
+    transaction: a failure at a later COPY undoes the earlier ones, and the record path
+    then loads the folder from scratch (so the result is exactly the record path's: no
+    leftover of the failed attempt, no duplicate)."""
+    from ingest.formats import ingest_path
+    from tests.ingest.helpers import dump
+
+    monkeypatch.setenv("ACCGRAPH_MATCH", "0")
+    monkeypatch.setenv("ACCGRAPH_INGEST_WORKERS", "1")
+    s = EmbeddedStore(tmp_path / "g.lbdb")
+    ref = EmbeddedStore(tmp_path / "ref.lbdb")
+    try:
+        real = s.execute
+        copies: list[str] = []
+
+        def failing(cypher: str, params: object = None) -> list[dict[str, object]]:
+            if cypher.startswith("COPY"):
+                copies.append(cypher)
+                if len(copies) == 6:
+                    raise StoreError("injected failure")
+            return real(cypher, params)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(s, "execute", failing)
+        timings: dict[str, float] = {}
+        report = ingest_path(s, "native", FIXTURES / "native_valid", timings=timings)
+        assert len(copies) == 6 and "commit_s" not in timings
+        assert report.ok and report.written
+        monkeypatch.setenv("ACCGRAPH_FAST_NATIVE", "0")
+        assert ingest_path(ref, "native", FIXTURES / "native_valid").ok
+        assert dump(s) == dump(ref)
+    finally:
+        s.close()
+        ref.close()
+
+
+def test_arrow_path_appends_to_a_graph_holding_other_records(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        small_graph: tuple[Path, dict[str, object]]) -> None:
+    """New records into a graph that already holds others (relations may point at stored
+    nodes): the Arrow path takes them and stores what the record path stores."""
+    from ingest.formats import ingest_path
+    from tests.ingest.helpers import dump
+
+    monkeypatch.setenv("ACCGRAPH_MATCH", "0")
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "Person.csv").write_text(
+        "id,name,source_ids\nperson:zz-new-one,Zz New One,source:s000001\n", encoding="utf-8")
+    (folder / "MEMBER_OF.csv").write_text(
+        "from,to,role\nperson:zz-new-one,org:o000001,member\n", encoding="utf-8")
+    dumps = []
+    for fast in ("1", "0"):
+        monkeypatch.setenv("ACCGRAPH_FAST_NATIVE", fast)
+        s = EmbeddedStore(tmp_path / f"g{fast}.lbdb")
+        try:
+            assert ingest_path(s, "native", small_graph[0]).ok
+            timings: dict[str, float] = {}
+            report = ingest_path(s, "native", folder, timings=timings)
+            assert report.ok and report.written, report.rejected[:3]
+            assert ("write_commit_s" in timings) == (fast == "1")
+            dumps.append(dump(s))
+        finally:
+            s.close()
+    assert dumps[0] == dumps[1]
