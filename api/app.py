@@ -2,22 +2,35 @@
 
 ``create_app(store, admin)`` takes an open store (injected, so tests pass a real temporary
 LadybugDB and the server passes the one it opened) and the key/audit store. Routers only
-call ``queries/``; nothing here holds Cypher.
+call ``queries/``; nothing here holds Cypher (except the guard's one scan for restricted ids).
+
+The server (``accgraph serve``) also asks for ``warm_up`` (build the name index and the
+restricted-id set in the background at start, see ``api.warmup``), may mark the app
+``read_only`` (a multi-worker server opens the store read-only: writes answer 409) and may
+turn on the bounded answer cache (``answer_cache_mib``, see ``api.guard.AnswerCache``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.guard import AnswerCache
 from api.security import AdminStore
+from api.warmup import DEFAULT_WAIT_SECONDS, WarmUp
 from graph.store import Store
 
 HERE = Path(__file__).parent
@@ -40,7 +53,64 @@ def vis_assets_dir() -> Path:
     return Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
 
 
-def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-graph") -> FastAPI:
+class SecurityHeaders:
+    """Security and caching headers on every response, as a plain ASGI middleware.
+
+    (It was an ``@app.middleware("http")`` function: Starlette's ``BaseHTTPMiddleware``
+    runs each request in an extra task with memory streams, a measurable share of a
+    4 ms answer.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        keyed = False
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                keyed = True
+            elif name == b"cookie" and b"accgraph_key" in value:
+                keyed = "accgraph_key" in cookie_parser(value.decode("latin-1"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if keyed:
+                    # answers for a key may hold restricted records: never kept by a cache
+                    headers["Cache-Control"] = "no-store"
+                headers.setdefault("Vary", "Authorization, Cookie")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+            await send(message)
+
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            # Starlette's catch-all handler answers 500 and then re-raises, and uvicorn then
+            # drops the connection: clients saw resets. Answer here and keep the connection.
+            if started:
+                raise
+            response = problems.internal_error(Request(scope), exc)
+            await response(scope, receive, send_with_headers)
+
+
+def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-graph",
+               warm_up: bool = False, read_only: bool = False, answer_cache_mib: float = 0,
+               ready_wait_seconds: float = DEFAULT_WAIT_SECONDS,
+               threads: int | None = None) -> FastAPI:
     from api.routers import admin as admin_router
     from api.routers import (
         analytics,
@@ -54,7 +124,18 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
         search,
     )
 
-    app = FastAPI(title=title, version="0.1.0", description=DESCRIPTION,
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if threads:
+            # Route functions run in anyio's thread pool (40 threads by default). On a
+            # 2-core machine 40 concurrent engine queries only contend, and each holds
+            # engine memory (buffer-pool frames for its intermediate results): the high-water
+            # mark of concurrent queries is what the server's RSS grew to. A few threads
+            # keep both bounded; the others wait in the event loop, costing nothing.
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title=title, version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
                   openapi_tags=[
                       {"name": "entities", "description": "profile, chain, accountability, "
                                                           "linked officials, timeline"},
@@ -72,6 +153,14 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
     app.state.admin = admin
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     app.state.queries_cache = {}
+    app.state.read_only = read_only
+    app.state.answer_cache = (AnswerCache(int(answer_cache_mib * 2**20))
+                              if answer_cache_mib > 0 else None)
+    app.state.warmup = WarmUp(ready_wait_seconds)
+    if warm_up:
+        app.state.warmup.start(store)
+    else:
+        app.state.warmup.open()
     problems.install(app)
 
     for router in (search.router, entities.router, sanctions.router, paths.router,
@@ -86,18 +175,25 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
     def home() -> Response:
         return RedirectResponse("/ui/", status_code=307)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        if "authorization" in request.headers or "accgraph_key" in request.cookies:
-            # answers for a key may hold restricted records: never kept by a cache
-            response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("Vary", "Authorization, Cookie")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if response.headers.get("content-type", "").startswith("text/html"):
-            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
+    @app.get("/health", include_in_schema=False)
+    async def health() -> Response:
+        """Liveness: the process serves HTTP (cheap: also the load generator's yardstick)."""
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/ready", include_in_schema=False)
+    def ready(request: Request) -> Response:
+        """Readiness: 200 once the start-up caches are built, 503 + Retry-After before."""
+        warm: WarmUp = request.app.state.warmup
+        body: dict[str, Any] = {**warm.status(), "read_only": request.app.state.read_only}
+        cache: AnswerCache | None = request.app.state.answer_cache
+        if cache is not None:
+            body["answer_cache"] = cache.stats()
+        if warm.ready.is_set():
+            return JSONResponse(body)
+        return problems.problem(request, 503, "the server is starting (building the name index)",
+                                headers={"Retry-After": "2"}, **body)
+
+    app.add_middleware(SecurityHeaders)
 
     logging.getLogger("accgraph.api").setLevel(logging.INFO)
     return app

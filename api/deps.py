@@ -2,7 +2,7 @@
 
 The store is injected (``app.state.store``), never opened by a router, so tests run the app
 over a real temporary database and the server shares one store across threads (LadybugDB
-allows one Database object per process; connections are per thread inside the store).
+allows one Database object per process; the store pools its connections).
 The queries object is built per request with ``include_restricted`` set from the caller's
 role, so the query layer hides restricted records for public and researcher callers in
 every method.
@@ -16,7 +16,9 @@ from fastapi import Depends, Request
 
 from api.problems import ApiProblem
 from api.security import AdminStore, Principal, Role
+from api.warmup import WarmUp
 from graph.store import Store
+from queries.service import GraphQueries
 
 KEY_COOKIE = "accgraph_key"
 
@@ -81,17 +83,30 @@ def require_admin(principal: CurrentPrincipal) -> Principal:
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 
 
+class ServedQueries(GraphQueries):
+    """``GraphQueries`` behind the start-up gate: every use of the name index (search, and
+    resolving an entity given by name) first waits, bounded, for the background build
+    (``api.warmup``), so no request builds the index itself or hangs behind a build."""
+
+    def __init__(self, store: Store, *, include_restricted: bool, gate: WarmUp) -> None:
+        super().__init__(store, include_restricted=include_restricted)
+        self._gate = gate
+
+    def search(self, text: str, limit: int = 20, kinds: list[str] | None = None) -> Any:
+        self._gate.wait()
+        return super().search(text, limit=limit, kinds=kinds)
+
+
 def get_queries(request: Request, principal: CurrentPrincipal) -> Any:
     """A ``GraphQueries`` over the shared store that sees restricted records only if the
     caller's role may."""
-    from queries.service import GraphQueries
-
     store = get_store(request)
     include = principal.role.sees_restricted
     cache: dict[bool, tuple[int, Any]] = request.app.state.queries_cache
     hit = cache.get(include)
     if hit is None or hit[0] != store.generation:
-        hit = (store.generation, GraphQueries(store, include_restricted=include))
+        hit = (store.generation, ServedQueries(store, include_restricted=include,
+                                               gate=request.app.state.warmup))
         cache[include] = hit
     return hit[1]
 

@@ -128,11 +128,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _bug(request: Request, exc: Exception) -> Response:
-        ref = uuid.uuid4().hex[:12]
-        log.exception("unhandled error %s on %s %s", ref, request.method, request.url.path)
-        return problem(request, 500, f"an internal error occurred (reference {ref}); "
-                                     "this is a bug, please report it with the reference",
-                       reference=ref)
+        return internal_error(request, exc)
+
+
+def internal_error(request: Request, exc: BaseException) -> Response:
+    """A 500 with a reference to the log entry holding the stack trace (never sent)."""
+    ref = uuid.uuid4().hex[:12]
+    log.error("unhandled error %s on %s %s", ref, request.method, request.url.path,
+              exc_info=(type(exc), exc, exc.__traceback__))
+    return problem(request, 500, f"an internal error occurred (reference {ref}); "
+                                 "this is a bug, please report it with the reference",
+                   reference=ref)
 
 
 def _candidate(c: dict[str, Any]) -> dict[str, Any]:

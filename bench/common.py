@@ -25,7 +25,7 @@ def pct(values: Sequence[float], q: float) -> float | None:
     if not values:
         return None
     s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, round(q / 100 * len(s) + 0.5) - 1))
     return s[k]
 
 
@@ -77,63 +77,105 @@ def free_port() -> int:
 def run_json(args: list[str], timeout: float, env: dict[str, str] | None = None
              ) -> dict[str, Any]:
     """Run ``python -m bench.workers ...`` (or any command printing one JSON object last)."""
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, stdout=subprocess.PIPE,
+    proc = subprocess.run([sys.executable, *args], cwd=REPO, stdout=subprocess.PIPE, check=False,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}); see its stderr above")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return out
 
 
 class Server:
-    """``accgraph serve`` on 127.0.0.1 in a subprocess, with API keys for every role."""
+    """``accgraph serve`` on 127.0.0.1 in a subprocess, with API keys for every role.
 
-    def __init__(self, db: Path, log: Path) -> None:
+    ``workers`` > 1 runs the read-only multi-process server; ``extra`` are more ``serve``
+    options (e.g. ``--answer-cache-mib 64``). ``start`` returns once ``/ready`` answers 200
+    (the name index is built at start-up, in the background).
+    """
+
+    def __init__(self, db: Path, log: Path, *, workers: int = 1,
+                 extra: Sequence[str] = ()) -> None:
         self.db = db
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log
+        self.workers = workers
+        self.extra = list(extra)
         self.proc: subprocess.Popen[bytes] | None = None
         self.keys: dict[str, str] = {}
+        self.ready_seconds: float | None = None
 
     def make_keys(self) -> None:
         for role in ("researcher", "lawyer", "admin"):
             out = subprocess.run([sys.executable, "-m", "cli.main", "--db", str(self.db), "keys",
                                   "create", "--role", role, "--label", "bench", "--json"],
-                                 cwd=REPO, capture_output=True, text=True, timeout=60)
+                                 cwd=REPO, capture_output=True, text=True, timeout=60,
+                                 check=False)
             if out.returncode != 0:
                 raise RuntimeError(out.stderr)
             self.keys[role] = json.loads(out.stdout)["key"]
 
     def start(self, timeout: float = 600) -> None:
         self.make_keys()
-        logf = open(self.log, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "--db", str(self.db), "serve", "--port",
-             str(self.port), "--log-level", "warning"], cwd=REPO, stdout=logf, stderr=logf)
+        with open(self.log, "wb") as logf:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "cli.main", "--db", str(self.db), "serve", "--port",
+                 str(self.port), "--log-level", "warning", "--workers", str(self.workers),
+                 *self.extra], cwd=REPO, stdout=logf, stderr=logf)
         import httpx
 
-        deadline = time.monotonic() + timeout
+        t0 = time.monotonic()
+        deadline = t0 + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(self.base + "/openapi.json", timeout=2).status_code == 200:
+                # every worker must be ready: ask a few times (each new connection may land
+                # on another worker)
+                if all(httpx.get(self.base + "/ready", timeout=2).status_code == 200
+                       for _ in range(1 if self.workers == 1 else 4 * self.workers)):
+                    self.ready_seconds = round(time.monotonic() - t0, 1)
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
         raise RuntimeError("server did not start in time")
 
+    def pids(self) -> list[int]:
+        """The server process and its worker processes."""
+        if not self.proc:
+            return []
+        try:
+            import psutil
+
+            return [self.proc.pid, *(c.pid for c in psutil.Process(self.proc.pid)
+                                     .children(recursive=True))]
+        except Exception:  # noqa: BLE001 - psutil missing or the process is gone
+            return [self.proc.pid]
+
     def mem(self) -> dict[str, float]:
-        return proc_mem_mib(self.proc.pid) if self.proc else {}
+        """Resident memory of the server, summed over its processes (and the largest one)."""
+        per = [proc_mem_mib(pid) for pid in self.pids()]
+        if not per:
+            return {}
+        out = {"rss_mib": round(sum(m["rss_mib"] for m in per), 1),
+               "peak_mib": round(sum(m["peak_mib"] for m in per), 1)}
+        if len(per) > 1:
+            out["processes"] = len(per)
+            out["max_process_rss_mib"] = max(m["rss_mib"] for m in per)
+        return out
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
             try:
-                self.proc.wait(20)
+                self.proc.wait(30)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                for pid in reversed(self.pids()):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
                 self.proc.wait()
 
 
@@ -156,30 +198,90 @@ class LoadResult:
                 "statuses": self.statuses, "error_samples": self.error_samples[:5]}
 
 
+class _Conn:
+    """One keep-alive HTTP/1.1 connection of the load generator (plain asyncio streams).
+
+    httpx costs about 1 ms of CPU per request; on two cores shared with the server that
+    was a large share of what was measured. This speaks just enough HTTP/1.1 for GETs to
+    our own server (Content-Length or chunked bodies, ``Connection: close``).
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.reader, self.writer
+        assert reader is not None
+        lines = [f"GET {path} HTTP/1.1", f"Host: {self.host}:{self.port}",
+                 *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+        writer.write("\r\n".join(lines).encode("latin-1"))
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, chunked, close = -1, False, False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+            elif name == b"connection" and b"close" in value.lower():
+                close = True
+        if length >= 0:
+            body = await reader.readexactly(length)
+        elif chunked:
+            parts = []
+            while True:
+                size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await reader.readuntil(b"\r\n")
+                    break
+                parts.append((await reader.readexactly(size + 2))[:-2])
+            body = b"".join(parts)
+        else:
+            body = await reader.read()
+            close = True
+        if close:
+            self.close()
+        return status, body
+
+
 async def _load(base: str, make_request: Callable[[random.Random], tuple[str, dict[str, str]]],
                 clients: int, max_requests: int, max_seconds: float, seed: int,
-                ok: Callable[[int], bool]) -> LoadResult:
-    import httpx
-
+                ok: Callable[[int], bool], timeout: float,
+                on_answer: Callable[[str, int, bytes], None] | None) -> LoadResult:
+    host, _, port = base.removeprefix("http://").rstrip("/").partition(":")
     res = LoadResult(clients)
     rng = random.Random(seed)
     left = [max_requests]
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     started = time.perf_counter()
     deadline = started + max_seconds
 
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        async def worker() -> None:
+    async def worker() -> None:
+        conn = _Conn(host, int(port or 80))
+        try:
             while left[0] > 0 and time.perf_counter() < deadline:
                 left[0] -= 1
                 path, headers = make_request(rng)
                 t0 = time.perf_counter()
                 try:
-                    r = await client.get(path, headers=headers)
-                    await r.aread()
-                    code = str(r.status_code)
-                    bad = not ok(r.status_code)
-                except httpx.HTTPError as exc:
+                    status, body = await asyncio.wait_for(conn.get(path, headers), timeout)
+                    code = str(status)
+                    bad = not ok(status)
+                    if on_answer is not None:
+                        on_answer(path, status, body)
+                except (TimeoutError, OSError, asyncio.IncompleteReadError,
+                        asyncio.LimitOverrunError, ValueError) as exc:
+                    conn.close()
                     code, bad = type(exc).__name__, True
                 res.latencies.append(time.perf_counter() - t0)
                 res.requests += 1
@@ -188,15 +290,21 @@ async def _load(base: str, make_request: Callable[[random.Random], tuple[str, di
                     res.errors += 1
                     if len(res.error_samples) < 5:
                         res.error_samples.append(f"{code} {path}")
+        finally:
+            conn.close()
 
-        await asyncio.gather(*(worker() for _ in range(clients)))
+    await asyncio.gather(*(worker() for _ in range(clients)))
     res.seconds = time.perf_counter() - started
     return res
 
 
 def load(base: str, make_request: Callable[[random.Random], tuple[str, dict[str, str]]],
          clients: int, max_requests: int, max_seconds: float, seed: int = 1,
-         ok: Callable[[int], bool] = lambda c: c < 400) -> LoadResult:
-    """``clients`` concurrent connections issuing requests until ``max_requests`` are done
-    or ``max_seconds`` have passed (whichever first): always bounded."""
-    return asyncio.run(_load(base, make_request, clients, max_requests, max_seconds, seed, ok))
+         ok: Callable[[int], bool] = lambda c: c < 400, timeout: float = 30.0,
+         on_answer: Callable[[str, int, bytes], None] | None = None) -> LoadResult:
+    """``clients`` concurrent keep-alive connections issuing requests until ``max_requests``
+    are done or ``max_seconds`` have passed (whichever first): always bounded; each request
+    times out after ``timeout`` s (counted as an error). ``on_answer(path, status, body)``
+    sees every answer (for checks; keep it cheap)."""
+    return asyncio.run(_load(base, make_request, clients, max_requests, max_seconds, seed, ok,
+                             timeout, on_answer))

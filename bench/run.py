@@ -13,7 +13,8 @@ Steps, all on the same generated graph in the same run:
     process each), so every latency is also a ratio to both baselines;
  4. serve the API (``accgraph serve``) and load the chain endpoint with 1, 4 and 16
     concurrent clients from 127.0.0.1 (bounded in requests and seconds), then a mixed
-    load with 16 clients;
+    load with 16 clients (``bench/api_load.py``; ``--api-only DB INPUTS`` runs just this
+    step against an existing database);
  5. write bench/results/<timestamp>.json and bench/results/latest.json and print a table.
 """
 
@@ -28,10 +29,11 @@ import platform
 import random
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, Server, load, run_json
+from bench.common import REPO, run_json
 from bench.generate import generate
 from bench.workers import ENGINE_QUERIES, HEAVY_QUERIES
 
@@ -120,48 +122,13 @@ def make_inputs(folder: Path, n: int, n_heavy: int, seed: int) -> dict[str, list
 
 
 def api_phase(db: Path, inputs: dict[str, list[Any]], clients: list[int], max_requests: int,
-              max_seconds: float, work: Path) -> dict[str, Any]:
-    from urllib.parse import quote
+              max_seconds: float, work: Path, *, workers: int = 1,
+              answer_cache_mib: float = 0) -> dict[str, Any]:
+    """Step 4 (``bench.api_load``, also runnable alone: ``--api-only DB INPUTS``)."""
+    from bench.api_load import api_phase as run_api
 
-    server = Server(db, work / "server.log")
-    out: dict[str, Any] = {"chain": {}, "mixed": None}
-    try:
-        server.start()
-        out["rss_after_start_mib"] = server.mem().get("rss_mib")
-        chain_inputs = inputs["chain"]
-
-        def chain_req(rng: random.Random) -> tuple[str, dict[str, str]]:
-            ref, at = rng.choice(chain_inputs)
-            return f"/entities/{quote(ref, safe='')}/chain?at={at}", {}
-
-        # warm up: first requests pay imports and caches
-        load(server.base, chain_req, 2, 20, 30)
-        for c in clients:
-            res = load(server.base, chain_req, c, max_requests, max_seconds, seed=c)
-            out["chain"][str(c)] = res.to_json()
-        lawyer = {"Authorization": f"Bearer {server.keys['lawyer']}"}
-
-        def mixed_req(rng: random.Random) -> tuple[str, dict[str, str]]:
-            x = rng.random()
-            headers = lawyer if rng.random() < 0.5 else {}
-            if x < 0.4:
-                return chain_req(rng)[0], headers
-            if x < 0.65:
-                return f"/search?q={quote(rng.choice(inputs['search']))}", headers
-            if x < 0.9:
-                ref = rng.choice(inputs["accountability"])
-                return f"/entities/{quote(ref, safe='')}/accountability", headers
-            ref = rng.choice(inputs["profile"])
-            return f"/entities/{quote(ref, safe='')}", headers
-
-        # restricted records are 404 for public callers: a 404 is a correct answer there
-        res = load(server.base, mixed_req, max(clients), max_requests, max_seconds, seed=99,
-                   ok=lambda code: code < 500)
-        out["mixed"] = res.to_json()
-        out["server_mem"] = server.mem()
-    finally:
-        server.stop()
-    return out
+    return run_api(db, inputs, clients, max_requests, max_seconds, work, workers=workers,
+                   answer_cache_mib=answer_cache_mib)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -283,7 +250,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--skip", default="", help="comma list of: loader,baselines,api")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--timeout", type=float, default=7200, help="per step, seconds")
+    ap.add_argument("--api-workers", type=int, default=1,
+                    help="server worker processes for the API step (>1: read-only workers)")
+    ap.add_argument("--answer-cache-mib", type=float, default=0,
+                    help="turn the server's answer cache on (the API step then also "
+                         "measures a cache-hitting load; the headline stays uncached)")
+    ap.add_argument("--api-only", nargs=2, type=Path, metavar=("DB", "INPUTS"),
+                    help="only the API step, against an existing database and inputs.json "
+                         "(nothing is generated or deleted); same as python -m bench.api_load")
     a = ap.parse_args(argv)
+    if a.api_only:
+        from bench.api_load import main as api_main
+
+        args = [str(a.api_only[0]), str(a.api_only[1]), "--clients", a.clients,
+                "--requests", str(a.api_requests), "--seconds", str(a.api_seconds),
+                "--workers", str(a.api_workers), "--answer-cache-mib", str(a.answer_cache_mib),
+                "--results", str(a.results)]
+        return api_main(args)
     skip = set(filter(None, a.skip.split(",")))
     work = WORK / f"run-{a.scale}-{a.seed}"
     shutil.rmtree(work, ignore_errors=True)
@@ -292,7 +275,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"), "scale": a.scale, "seed": a.seed,
         "command": "python -m bench.run " + " ".join(argv if argv is not None else
-                                                      os.sys.argv[1:]),
+                                                      sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "engine": _engine_version()},
     }
@@ -348,7 +331,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("[bench] API load", flush=True)
         try:
             results["api"] = api_phase(db, inputs, [int(c) for c in a.clients.split(",")],
-                                       a.api_requests, a.api_seconds, work)
+                                       a.api_requests, a.api_seconds, work,
+                                       workers=a.api_workers,
+                                       answer_cache_mib=a.answer_cache_mib)
         except Exception as exc:  # noqa: BLE001 - recorded in the results
             results["api"] = {"failed": f"{type(exc).__name__}: {exc}"}
     results["ratios"] = ratios(results)

@@ -1,13 +1,15 @@
 """``accgraph serve``, ``accgraph keys ...`` and ``accgraph audit ...``.
 
 The server opens the configured store once (LadybugDB allows one Database per process) and
-shares it between request threads. Keys and the audit log live in ``<db>.admin.sqlite``
-beside the database, outside the graph.
+shares it between request threads. ``--workers N`` runs N processes that each open the
+store read-only (see ``api.serve_app`` for the limits). Keys and the audit log live in
+``<db>.admin.sqlite`` beside the database, outside the graph.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +21,7 @@ from rich.table import Table
 from cli.context import fail, state_of
 
 if TYPE_CHECKING:
-    pass
+    from graph.store import Store
 
 out = Console()
 err = Console(stderr=True)
@@ -28,7 +30,7 @@ keys_app = typer.Typer(help="API keys: create (printed once), list, revoke.", no
 audit_app = typer.Typer(help="The append-only audit log: list, export.", no_args_is_help=True)
 
 
-from cli.context import admin_store_path  # noqa: F401 - kept importable from here
+from cli.context import admin_store_path
 from cli.context import cli_principal as _cli_principal
 from cli.context import open_admin as _open_admin
 
@@ -40,29 +42,83 @@ def serve(
     demo: bool = typer.Option(False, "--demo",
                               help="Load the bundled seed-facts graph first (idempotent)."),
     log_level: str = typer.Option("info", help="uvicorn log level."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64,
+        help="Worker processes. More than 1 opens the database read-only in each worker "
+             "(writes answer 409; restart after a load); memory is per worker."),
+    read_only: bool = typer.Option(False, "--read-only",
+                                   help="Open the database read-only (implied by --workers > 1)."),
+    answer_cache_mib: float = typer.Option(
+        0, "--answer-cache-mib", min=0,
+        help="Cache rendered JSON answers up to this many MiB per worker, keyed on the store "
+             "generation, the caller's role and the full request (0: off)."),
+    ready_wait: float = typer.Option(
+        5.0, "--ready-wait", min=0,
+        help="While the name index is built at start-up, requests that need it wait this "
+             "many seconds, then get 503 + Retry-After."),
+    threads: int = typer.Option(
+        4, "--threads", min=1, max=256,
+        help="Request threads per worker (concurrent engine queries); more only contend "
+             "on a small machine and raise peak memory."),
+    buffer_pool_mib: int = typer.Option(
+        0, "--buffer-pool-mib", min=0,
+        help="Engine buffer pool per worker, MiB (0: ACCGRAPH_BUFFER_POOL or 1024). The "
+             "server's memory grows up to about this much above its start-up size."),
 ) -> None:
     """Serve the HTTP API, the web pages and the network pictures (http://HOST:PORT/)."""
     import uvicorn
 
     from api.app import create_app
+    from api.serve_app import ENV, ServeConfig, tune_process
     from ingest.formats import ingest_path
     from ingest.seed import seed_data_path
 
     state = state_of(ctx)
-    store = state.open_store()
+    if buffer_pool_mib:
+        os.environ["ACCGRAPH_BUFFER_POOL"] = str(buffer_pool_mib << 20)  # read at each open
+    read_only = read_only or workers > 1
+    store: Store | None = None
+    if demo:
+        store = state.open_store()  # the demo load writes: read-write, then reopened if asked
+        try:
+            report = ingest_path(store, "native", seed_data_path())
+        except BaseException:
+            store.close()
+            raise
+        data = report.to_json()
+        if report.rejected:
+            store.close()
+            for problem in data["problems"]:
+                sys.stderr.write(problem + "\n")
+            fail("the seed-facts graph was rejected; nothing was loaded", 1)
+        err.print(f"demo graph: {data['added']} added, {data['updated']} updated, "
+                  f"{data['unchanged']} unchanged")
+        if read_only:
+            store.close()
+            store = None
+    where = f"http://{host}:{port}/"
+    if workers > 1:
+        # each worker opens the store itself (read-only) through the app factory
+        cfg = ServeConfig(db=str(state.db) if state.db else None, store_kind=state.store_kind,
+                          admin_path=str(admin_store_path(state)), read_only=True,
+                          answer_cache_mib=answer_cache_mib, ready_wait_seconds=ready_wait,
+                          threads=threads)
+        os.environ[ENV] = cfg.to_env()
+        err.print(f"serving on {where} with {workers} read-only workers "
+                  f"(API docs: {where}docs)")
+        uvicorn.run("api.serve_app:app_from_env", factory=True, workers=workers, host=host,
+                    port=port, log_level=log_level)
+        return
+    tune_process()
+    if store is None:
+        store = state.open_store(read_only=read_only)
     admin = _open_admin(state)
     try:
-        if demo:
-            report = ingest_path(store, "native", seed_data_path())
-            data = report.to_json()
-            if report.rejected:
-                for problem in data["problems"]:
-                    sys.stderr.write(problem + "\n")
-                fail("the seed-facts graph was rejected; nothing was loaded", 1)
-            err.print(f"demo graph: {data['added']} added, {data['updated']} updated, "
-                      f"{data['unchanged']} unchanged")
-        app = create_app(store, admin)
-        err.print(f"serving on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+        app = create_app(store, admin, warm_up=True, read_only=read_only,
+                         answer_cache_mib=answer_cache_mib, ready_wait_seconds=ready_wait,
+                         threads=threads)
+        mode = " (read-only)" if read_only else ""
+        err.print(f"serving on {where}{mode}  (API docs: {where}docs)")
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
         admin.close()

@@ -97,6 +97,16 @@ def _safe_extract(archive: Path, dest: Path) -> None:
         zf.extractall(dest)
 
 
+def refuse_if_read_only(request: Request) -> None:
+    """409 on a server whose workers opened the database read-only (``--workers N``): the
+    engine allows one writer, so writes go through a single-worker server or the CLI."""
+    if getattr(request.app.state, "read_only", False):
+        raise ApiProblem(409, "this server opened the database read-only (accgraph serve "
+                              "--workers N); write with `accgraph ingest` / `accgraph review` "
+                              "or a single-worker server, then restart the readers",
+                         title="Read-only server")
+
+
 @router.post("/ingest", response_model=LoadReportModel,
              summary="Load a file or folder (server-side path or upload); admin only")
 async def ingest(
@@ -111,6 +121,7 @@ async def ingest(
     native folder format). Returns the load report; rejected records are listed there."""
     from ingest.formats import FORMATS, UnknownFormat, ingest_path
 
+    refuse_if_read_only(request)
     if format not in FORMATS:
         raise ApiProblem(422, f"unknown format '{format}' (expected one of {', '.join(FORMATS)})",
                          field="format")
@@ -248,6 +259,7 @@ def _decide(request: Request, principal: Any, body: ReviewDecision, status: str)
     from ingest.matching import accepted_links, delete_same_as, same_as_id, same_as_record
     from ingest.review import ACCEPTED, ReviewQueue
 
+    refuse_if_read_only(request)
     if body.a == body.b:
         raise ApiProblem(422, "a record cannot be paired with itself", field="b")
     store = get_store(request)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, Queries
-from api.guard import check_answer
+from api.guard import answer_response
 from api.routers.params import MAX_REF, AtDate, check_date, check_text
 from queries.answers import PathsAnswer
 
@@ -24,9 +25,8 @@ def paths(
     to: Annotated[str, Query(min_length=1, max_length=MAX_REF, description="id or name")],
     at: AtDate = None,
     max_len: Annotated[int, Query(ge=1, le=10)] = 6,
-) -> Any:
+) -> Response:
     """The shortest paths (up to ``max_len`` links), optionally only through claims that may
     hold on ``at``; ``length`` is null when there is none."""
-    answer = queries.paths(check_text(from_, "from"), check_text(to, "to"),
-                           at=check_date(at), max_len=max_len)
-    return check_answer(request, principal, answer)
+    return answer_response(request, principal, lambda: queries.paths(
+        check_text(from_, "from"), check_text(to, "to"), at=check_date(at), max_len=max_len))

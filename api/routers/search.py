@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from api.deps import CurrentPrincipal, Queries
-from api.guard import check_answer
+from api.guard import answer_response
 from api.routers.params import MAX_TEXT, check_text
 from graph.model import NODE_KINDS
 from queries.answers import SearchAnswer
@@ -39,8 +40,8 @@ def search(
                             examples=["Mohseni-Ejei"])],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     kind: KindParam = None,
-) -> Any:
+) -> Response:
     """Persian is normalised (Arabic yeh/kaf, ZWNJ, diacritics) and matched across
     transliterations: "Mohseni-Ejei", "Mohseni Ezhei" and "محسنی اژه‌ای" find one person."""
-    answer = queries.search(check_text(q, "q"), limit=limit, kinds=check_kinds(kind))
-    return check_answer(request, principal, answer)
+    return answer_response(request, principal, lambda: queries.search(
+        check_text(q, "q"), limit=limit, kinds=check_kinds(kind)))

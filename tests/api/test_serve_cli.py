@@ -149,3 +149,41 @@ def test_serve_without_demo_serves_what_is_loaded(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_with_workers_is_read_only(tmp_path: Path) -> None:
+    """``serve --workers 2``: two processes open the database read-only and answer; writes
+    are a 409 problem, not a 500; /ready says so."""
+    db = tmp_path / "g.lbdb"
+    accgraph(db, "ingest", "native", str(FIXTURE), "--quiet")
+    key = json.loads(accgraph(db, "keys", "create", "--role", "admin", "--json").stdout)["key"]
+    port = free_port()
+    env = {**os.environ, "ACCGRAPH_DB": str(db)}
+    env.pop("ACCGRAPH_ADMIN_DB", None)
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port),
+                             "--log-level", "warning", "--workers", "2"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(base + "/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+        for _ in range(6):  # new connections: both workers answer
+            ready = httpx.get(base + "/ready", timeout=10)
+            assert ready.status_code == 200 and ready.json()["read_only"] is True
+            chain = httpx.get(base + "/entities/person:zzyzx-judge-alpha/chain",
+                              params={"at": "2020-01-15"}, timeout=10)
+            assert chain.status_code == 200
+        resp = httpx.post(base + "/admin/ingest", data={"format": "native", "path": str(FIXTURE)},
+                          headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        assert resp.status_code == 409, resp.text
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 def _run(args: list[str], timeout: float = 1200) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True,
+    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, check=False,
                           text=True, timeout=timeout)
 
 
@@ -61,3 +61,25 @@ def test_soak_smoke(tmp_path: Path) -> None:
     assert result["requests"] > 0 and result["errors"] == 0, result["windows"][:2]
     assert len(result["windows"]) >= 2
     assert proc.returncode == 0, (result["checks"], proc.stderr[-2000:])
+
+
+def test_api_only_smoke(tmp_path: Path) -> None:
+    """``bench.run --api-only DB INPUTS`` (the lead's quick re-measure) against the database
+    the benchmark smoke left behind: two read-only workers and the answer cache, so the
+    cache-hitting load is measured apart from the distinct-input (uncached) one."""
+    work = REPO / "bench" / "work" / "run-0.002-3"
+    if not (work / "graph.lbdb").exists() or not (work / "inputs.json").exists():
+        pytest.skip("needs the database of test_benchmark_smoke")
+    proc = _run(["bench.run", "--api-only", str(work / "graph.lbdb"), str(work / "inputs.json"),
+                 "--clients", "1,2", "--api-requests", "30", "--api-seconds", "5",
+                 "--api-workers", "2", "--answer-cache-mib", "8", "--results", str(tmp_path)],
+                timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [path] = tmp_path.glob("api-*.json")
+    api = json.loads(path.read_text())["api"]
+    assert api["workers"] == 2 and api["health"]["errors"] == 0
+    for c in ("1", "2"):
+        assert api["chain"][c]["requests"] > 0 and api["chain"][c]["errors"] == 0, api["chain"]
+    assert api["chain_hot"]["requests"] > 0 and api["chain_hot"]["errors"] == 0
+    assert api["mixed"]["errors"] == 0, api["mixed"]
+    assert api["server_mem"]["processes"] >= 3  # the supervisor and two workers

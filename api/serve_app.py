@@ -1,0 +1,91 @@
+"""The app factory for a multi-process server (``accgraph serve --workers N``).
+
+One Python process serves at most one core's worth of requests (the GIL), and the engine
+allows one ``Database`` object per process. LadybugDB does allow several processes to open
+the same database file read-only at once (checked with 0.22: two processes, each with its
+own ``Database(path, read_only=True)``, query the same file concurrently). So a read-mostly
+deployment can run N uvicorn worker processes, each opening the store read-only and building
+its own caches (name index, restricted ids), sharing one listening socket.
+
+Limits, by construction:
+- the workers never write: ingest and merge decisions answer 409 (use ``accgraph ingest`` /
+  ``accgraph review`` or a single-worker server), and the keys/audit file (SQLite, beside
+  the database) is shared by all workers;
+- a worker sees the database as it was when it opened it: restart the server after a load;
+- memory is per worker: each holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``) and caches
+  (the name index is about 2 GB at scale 1), so N workers cost about N times one.
+
+uvicorn starts each worker with ``api.serve_app:app_from_env`` (``factory=True``); the
+parent passes the configuration in the environment (``ACCGRAPH_SERVE``, JSON).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+from dataclasses import asdict, dataclass
+
+from fastapi import FastAPI
+
+ENV = "ACCGRAPH_SERVE"
+
+
+@dataclass
+class ServeConfig:
+    db: str | None
+    store_kind: str | None
+    admin_path: str
+    read_only: bool = True
+    answer_cache_mib: float = 0
+    ready_wait_seconds: float = 5.0
+    warm_up: bool = True
+    threads: int = 4
+
+    def to_env(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_env(cls) -> ServeConfig:
+        raw = os.environ.get(ENV)
+        if not raw:
+            raise RuntimeError(f"{ENV} is not set: start workers with `accgraph serve --workers N`")
+        return cls(**json.loads(raw))
+
+
+def app_from_env() -> FastAPI:
+    """One worker: open the store (read-only) and the key store, build the app."""
+    from api.app import create_app
+    from api.security import AdminStore
+    from graph.config import open_store
+
+    cfg = ServeConfig.from_env()
+    tune_process()
+    store = open_store(cfg.db, cfg.store_kind, read_only=cfg.read_only)
+    admin = AdminStore(cfg.admin_path)
+
+    def close() -> None:
+        admin.close()
+        store.close()
+
+    atexit.register(close)
+    return create_app(store, admin, warm_up=cfg.warm_up, read_only=cfg.read_only,
+                      answer_cache_mib=cfg.answer_cache_mib,
+                      ready_wait_seconds=cfg.ready_wait_seconds, threads=cfg.threads)
+
+
+def tune_process(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas (it makes up to 8 per core, one per busy thread): request
+    threads that allocate and free in turn then share a few heaps instead of each keeping
+    its own high-water mark. A no-op where glibc is not the allocator."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return
