@@ -49,6 +49,20 @@ class Bundle:
     rejected_ids: set[str] = field(default_factory=set)
     # reader remarks for the load report (records skipped on purpose, conversions made)
     notes: list[str] = field(default_factory=list)
+    # A record list (sanctions lists, the memorial archive, FtM: independent records) is
+    # not refused whole for one bad record: a record whose references fail is dropped and
+    # listed alone. An atomic bundle (the native format) keeps every record and lets the
+    # loader refuse the load.
+    record_list: bool = False
+    # The list the reader collected its problems in. ``ingest_path`` takes it before the
+    # load (``rejected, bundle.problems = bundle.problems, []``) and reports it after, so
+    # the loader appends the records it drops for broken references here too: they are
+    # then reported with the reader's, and the load counts as done (matching runs).
+    reader_problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.reader_problems:
+            self.reader_problems = self.problems
 
     def add_node(self, node: NodeRecord, where: Where) -> None:
         prior = self.nodes.get(node.id)
@@ -110,22 +124,54 @@ class Bundle:
                     self.problems.append(where.problem(
                         field_name, f"source '{sid}' does not exist in the input or the graph"))
 
+        bad_nodes: set[str] = set()
+        bad_rels: set[str] = set()
+        bad_names: set[str] = set()
         for node in self.nodes.values():
+            before = len(self.problems)
             check_sources(node.props.get("source_ids") or [], self.where[node.id], "source_ids")
+            if len(self.problems) > before:
+                bad_nodes.add(node.id)
         for rel in self.rels.values():
+            before = len(self.problems)
             where = self.where[rel.id]
             for end, ref in (("from", rel.from_id), ("to", rel.to_id)):
                 if not exists(ref):
                     self.problems.append(where.problem(
                         end, f"'{ref}' does not exist in the input or the graph"))
             check_sources(rel.props.get("source_ids") or [], where, "source_ids")
+            if len(self.problems) > before:
+                bad_rels.add(rel.id)
         for entity, entries in self.extra_names.items():
+            before = len(self.problems)
             for entry, where in entries:
                 if not exists(entity):
                     self.problems.append(where.problem(
                         "entity", f"'{entity}' does not exist in the input or the graph"))
                 check_sources(entry.get("source_ids") or [], where, "source_ids")
+            if len(self.problems) > before:
+                bad_names.add(entity)
+        if self.record_list:
+            self._drop_rejected(bad_nodes, bad_rels, bad_names, in_graph)
         return in_graph
+
+    def _drop_rejected(self, bad_nodes: set[str], bad_rels: set[str], bad_names: set[str],
+                       in_graph: dict[str, NodeRecord]) -> None:
+        """Remove the records whose references failed (their problems are listed), and the
+        claims that would now point at a record that is not there: those touching a node
+        dropped here or rejected by the reader (listed already, so not listed again)."""
+        for node_id in bad_nodes:
+            del self.nodes[node_id]
+            self.rejected_ids.add(node_id)
+        for name_owner in bad_names:
+            del self.extra_names[name_owner]
+        for rel_id in list(self.rels):
+            rel = self.rels[rel_id]
+            if rel_id in bad_rels or any(
+                    ref not in self.nodes and ref not in in_graph
+                    for ref in (rel.from_id, rel.to_id)):
+                del self.rels[rel_id]
+                self.where.pop(rel_id, None)
 
     def apply_extra_names(self, in_graph: dict[str, NodeRecord]) -> None:
         """Fold names.csv entries into their nodes (fetching graph-only nodes to update)."""

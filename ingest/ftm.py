@@ -71,7 +71,7 @@ class FtmBundle(Bundle):
     are rejected one by one (not the whole load), and notes say what was skipped."""
 
     notes: list[str] = field(default_factory=list)
-    reader_problems: list[Problem] = field(default_factory=list)
+    record_list: bool = True
 
     def check_references(self, store: Store) -> dict[str, NodeRecord]:
         wanted = {r.from_id for r in self.rels.values()} | {r.to_id for r in self.rels.values()}

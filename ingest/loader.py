@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
+from graph import catalog
+from graph.model import NODE_KINDS, kind_of_id
 from graph.records import NodeRecord, Problem, RelRecord
 from graph.schema import node_columns, rel_columns
 from graph.store import Store
-from ingest.bundle import Bundle, comparable
+from ingest.bundle import Bundle
 from ingest.progress import Progress
 
 
@@ -60,6 +63,89 @@ class LoadReport:
         }
 
 
+@dataclass(frozen=True)
+class _Compared:
+    """The columns ``same_props`` compares (all but the id), and a getter of all of them
+    at once (C speed when both records hold every column, as readers' records do)."""
+
+    columns: tuple[tuple[str, bool], ...]  # (column, is a list)
+    getter: Callable[[dict[str, Any]], Any]
+
+
+def _compared_columns(columns: list[tuple[str, str]]) -> _Compared:
+    cols = tuple((name, typ.endswith("[]")) for name, typ in columns if name != "id")
+    names = [name for name, _ in cols]
+    getter = itemgetter(*names) if len(names) > 1 else (lambda d: (d[names[0]],))
+    return _Compared(cols, getter)
+
+
+def same_props(old: dict[str, Any], new: dict[str, Any], compared: _Compared) -> bool:
+    """Whether two records say the same thing in every column: what comparing their
+    ``comparable`` forms says, without building them (a re-ingest compares every record,
+    and building two dicts per record was half of its diff). Lists compare as lists,
+    whatever sequence type holds them, and a missing list equals an empty one."""
+    try:
+        if compared.getter(old) == compared.getter(new):
+            return True
+    except KeyError:
+        pass  # a column missing on one side: compare one by one
+    for name, is_list in compared.columns:
+        a, b = old.get(name), new.get(name)
+        if a != b and not (is_list and list(a or []) == list(b or [])):
+            return False
+    return True
+
+
+for _kind in NODE_KINDS:
+    _cols = ", ".join(f"n.{c} AS {c}" for c, _ in node_columns(_kind))
+    catalog.register(
+        f"loader.stored_ids.{_kind.lower()}",
+        ladybug=f"UNWIND $ids AS i MATCH (n:`{_kind}` {{id: i}}) RETURN n.id AS id",
+        doc="which of these ids the graph holds (before reading those records whole)")
+    catalog.register(
+        f"loader.count.{_kind.lower()}",
+        ladybug=f"MATCH (n:`{_kind}`) RETURN count(n) AS c",
+        doc="how many records of one kind the graph holds")
+    catalog.register(
+        f"loader.all.{_kind.lower()}",
+        ladybug=f"MATCH (n:`{_kind}`) RETURN {_cols}",
+        doc="every record of one kind, whole (a re-ingest compares nearly all of them)")
+_PROBE_BATCH = 20_000
+
+
+def stored_nodes(store: Store, ids: Sequence[str]) -> dict[str, NodeRecord]:
+    """The stored records among ``ids``, read by the cheapest means for how many of a
+    kind the graph holds: none, one count query; at most twice as many as asked for (a
+    re-ingest), one scan of the table (cheaper than as many id lookups); many more (a
+    first load beside a big graph), an id probe first, then only the records found are
+    read whole."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for node_id in ids:
+        kind = kind_of_id(node_id)
+        if kind:
+            by_kind[kind].append(node_id)
+    found: dict[str, NodeRecord] = {}
+    present: list[str] = []
+    for kind, kind_ids in by_kind.items():
+        name = kind.lower()
+        count = int(store.run(f"loader.count.{name}")[0]["c"])
+        if not count:
+            continue
+        if count <= 2 * len(kind_ids):
+            wanted = set(kind_ids)
+            for row in store.run(f"loader.all.{name}"):
+                if row["id"] in wanted:
+                    found[row["id"]] = NodeRecord(kind, row["id"], row)
+            continue
+        for start in range(0, len(kind_ids), _PROBE_BATCH):
+            rows = store.run(f"loader.stored_ids.{name}",
+                             {"ids": kind_ids[start:start + _PROBE_BATCH]})
+            present.extend(r["id"] for r in rows)
+    if present:
+        found.update(store.get_nodes(present))
+    return found
+
+
 def diff_nodes(store: Store, nodes: Sequence[NodeRecord], report: LoadReport,
                known: dict[str, NodeRecord] | None = None
                ) -> tuple[list[NodeRecord], list[NodeRecord]]:
@@ -68,17 +154,20 @@ def diff_nodes(store: Store, nodes: Sequence[NodeRecord], report: LoadReport,
     known = dict(known or {})
     missing = [n.id for n in nodes if n.id not in known]
     if missing:
-        known.update(store.get_nodes(missing))
+        known.update(stored_nodes(store, missing))
     added: list[NodeRecord] = []
     changed: list[NodeRecord] = []
+    columns: dict[str, _Compared] = {}
     for node in nodes:
         old = known.get(node.id)
         if old is None:
             report.bump(node.kind, "added")
             added.append(node)
             continue
-        cols = node_columns(node.kind)
-        if comparable(old.props, cols) == comparable(node.props, cols):
+        cols = columns.get(node.kind)
+        if cols is None:
+            cols = columns[node.kind] = _compared_columns(node_columns(node.kind))
+        if same_props(old.props, node.props, cols):
             report.bump(node.kind, "unchanged")
         else:
             report.bump(node.kind, "updated")
@@ -91,17 +180,21 @@ def diff_rels(store: Store, rels: Sequence[RelRecord], report: LoadReport,
               ) -> tuple[list[RelRecord], list[RelRecord]]:
     """The relations that are new, and those that differ from the stored ones. A relation
     touching a node this load adds cannot be stored yet, so it is not looked up."""
-    known = store.get_rels([r for r in rels
-                            if r.from_id not in new_node_ids and r.to_id not in new_node_ids])
+    lookup = [r for r in rels if r.from_id not in new_node_ids and r.to_id not in new_node_ids]
+    known = store.get_rels(lookup) if lookup else {}
     added: list[RelRecord] = []
     changed: list[RelRecord] = []
+    columns: dict[str, _Compared] = {}
     for rel in rels:
         old = known.get(rel.id)
         if old is None:
             report.bump(rel.type, "added")
             added.append(rel)
-        elif comparable(old.props, rel_columns(rel.type)) == comparable(
-                rel.props, rel_columns(rel.type)):
+            continue
+        cols = columns.get(rel.type)
+        if cols is None:
+            cols = columns[rel.type] = _compared_columns(rel_columns(rel.type))
+        if same_props(old.props, rel.props, cols):
             report.bump(rel.type, "unchanged")
         else:
             report.bump(rel.type, "updated")
@@ -111,14 +204,24 @@ def diff_rels(store: Store, rels: Sequence[RelRecord], report: LoadReport,
 
 def load_bundle(store: Store, bundle: Bundle, report: LoadReport,
                 progress: Progress | None = None) -> LoadReport:
-    """Check references, diff and write the bundle atomically; any problem and nothing is
-    written (the problems are in ``report.rejected``)."""
+    """Check references, diff and write the bundle in one transaction. An atomic bundle
+    with any problem writes nothing (the problems are in ``report.rejected``); a record
+    list drops only the records whose references fail (``Bundle.record_list``)."""
     started = time.perf_counter()
     progress = progress or Progress.quiet()
     report.records = bundle.record_count
     in_graph = bundle.check_references(store)
+    if bundle.record_list and bundle.problems:
+        # check_references dropped the records with broken references; list them where
+        # the reader's rejected records are (see Bundle.reader_problems) and load the rest
+        late, bundle.problems = bundle.problems, []
+        if bundle.reader_problems is not late:
+            bundle.reader_problems.extend(late)
+        else:  # the caller left the reader's problems in place: list them all here
+            report.rejected.extend(late)
+            bundle.reader_problems = []
     report.rejected.extend(bundle.problems)
-    if report.rejected:
+    if report.rejected and not bundle.record_list:
         report.seconds = time.perf_counter() - started
         return report
     bundle.apply_extra_names(in_graph)

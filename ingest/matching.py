@@ -34,12 +34,12 @@ from rapidfuzz import fuzz
 
 from graph import catalog
 from graph.ids import claim_id
-from graph.names import latinise, normalise, skeleton, tokens
+from graph.names import latinise, normalise, skeleton
 from graph.records import NodeRecord, RelRecord
 from graph.store import Store
 from ingest.build import Where, build_rel
 from ingest.review import ACCEPTED, REJECTED, ReviewQueue, ordered
-from ingest.sanctions_common import birth_intervals
+from ingest.sanctions_common import birth_intervals, fast_tokens
 
 VERSION = "1"
 METHOD = f"names+attributes v{VERSION}"
@@ -71,6 +71,18 @@ for _kind, _cols in _PROFILE_COLUMNS.items():
         f"matching.profiles.{_kind.lower()}",
         ladybug=f"MATCH (n:{_kind}) RETURN n.{_cols}",
         doc="every record of one kind with what the matcher compares (names, keys, dates)")
+    catalog.register(
+        f"matching.profiles_by_id.{_kind.lower()}",
+        ladybug=f"UNWIND $ids AS i MATCH (n:{_kind} {{id: i}}) RETURN n.{_cols}",
+        doc="the records of one kind with these ids, with what the matcher compares")
+    catalog.register(
+        f"matching.count.{_kind.lower()}",
+        ladybug=f"MATCH (n:{_kind}) RETURN count(n) AS c",
+        doc="how many records of one kind the graph holds (is there anything to match?)")
+    catalog.register(
+        f"matching.ids.{_kind.lower()}",
+        ladybug=f"MATCH (n:{_kind}) RETURN n.id AS id",
+        doc="the ids of every record of one kind (to find those a load did not bring)")
 
 
 # -- names ----------------------------------------------------------------------------
@@ -78,7 +90,7 @@ for _kind, _cols in _PROFILE_COLUMNS.items():
 def prepare(name: str) -> tuple[str, ...]:
     """A name's comparable tokens: normalised, Persian latinised, honorifics dropped."""
     out = []
-    for tok in tokens(name):
+    for tok in fast_tokens(name):
         lat = latinise(tok)
         if lat and lat not in STOP_TOKENS:
             out.append(lat)
@@ -262,6 +274,15 @@ class Profile:
     gender: str | None = None
     org_kind: str | None = None
     source_ids: list[str] = field(default_factory=list)
+    _hooks: list[frozenset[str]] | None = field(default=None, repr=False, compare=False)
+
+    def name_hooks(self) -> list[frozenset[str]]:
+        """Each name's hooks (``_hooks``), computed once per profile: a graph record is
+        scored against many loaded records."""
+        if self._hooks is None:
+            org = self.kind == "Organization"
+            self._hooks = [_hooks(_prepared(n, org).toks) for n in self.names]
+        return self._hooks
 
 
 def profile_of(kind: str, node_id: str, props: dict[str, Any]) -> Profile:
@@ -315,8 +336,13 @@ def score_pair(a: Profile, b: Profile) -> Judgement:
     best: NameScore | None = None
     best_names = ("", "")
     org = a.kind == "Organization"
-    for na in a.names:
-        for nb in b.names:
+    hooks_a, hooks_b = a.name_hooks(), b.name_hooks()
+    for na, ha in zip(a.names, hooks_a, strict=True):
+        for nb, hb in zip(b.names, hooks_b, strict=True):
+            if best is not None and not (ha & hb):
+                # names sharing no hook score 0 (see name_similarity), which never beats
+                # the best so far: most name pairs of a candidate end here, cheaply
+                continue
             ns = name_similarity(na, nb, org=org)
             if best is None or (ns.score, ns.matched_tokens) > (best.score, best.matched_tokens):
                 best, best_names = ns, (na, nb)
@@ -386,7 +412,7 @@ class CandidateIndex:
 
     def __init__(self, profiles: Iterable[Profile]) -> None:
         self.profiles: dict[str, Profile] = {}
-        self.by_key: dict[str, list[str]] = defaultdict(list)
+        self.by_key: defaultdict[str, list[str]] = defaultdict(list)
         for p in profiles:
             self.profiles[p.id] = p
             for k in p.keys:
@@ -394,23 +420,55 @@ class CandidateIndex:
 
     def candidates(self, prof: Profile, exclude: set[str] | frozenset[str] = frozenset(),
                    limit: int = MAX_CANDIDATES) -> list[Profile]:
+        return self.candidates_for_keys(prof.id, prof.keys, exclude, limit)
+
+    def candidates_for_keys(self, own_id: str, keys: Iterable[str],
+                            exclude: set[str] | frozenset[str] = frozenset(),
+                            limit: int = MAX_CANDIDATES) -> list[Profile]:
+        """The records sharing most (weighted) keys with a record of id ``own_id``."""
         shared: Counter[str] = Counter()
-        for k in prof.keys:
-            ids = self.by_key.get(k)
+        by_key = self.by_key
+        for k in keys:
+            ids = by_key.get(k)
             if not ids or len(ids) > MAX_KEY_FREQUENCY:
                 continue
             weight = 2 if k.startswith("t:") else (1 if len(k) >= 5 else 0)
             if not weight:
                 continue  # two-consonant skeletons ("k:md") are too common to propose
             for i in ids:
-                if i != prof.id and i not in exclude:
+                if i != own_id and i not in exclude:
                     shared[i] += weight
+        if not shared:
+            return []
         return [self.profiles[i] for i, n in shared.most_common(limit) if n >= 2]
 
 
 def graph_profiles(store: Store, kind: str) -> list[Profile]:
     rows = store.run(f"matching.profiles.{kind.lower()}")
     return [profile_of(kind, r["id"], r) for r in rows]
+
+
+_ID_BATCH = 5000
+
+
+def other_profiles(store: Store, kind: str, own: set[str] | frozenset[str],
+                   own_count: int) -> list[Profile]:
+    """Profiles of the graph's records of ``kind`` that are not among ``own`` (the records
+    just loaded, ``own_count`` of them of this kind, all stored). A load is compared with
+    what the graph held besides it, so reading its own records back (and parsing their
+    names) would be wasted: the count says whether anything else exists at all (nothing,
+    when the graph held nothing before: then matching costs one query), the ids say which
+    records, and only those are read in full."""
+    total = int(store.run(f"matching.count.{kind.lower()}")[0]["c"])
+    if total <= own_count:
+        return []
+    others = [r["id"] for r in store.run(f"matching.ids.{kind.lower()}") if r["id"] not in own]
+    out: list[Profile] = []
+    for start in range(0, len(others), _ID_BATCH):
+        rows = store.run(f"matching.profiles_by_id.{kind.lower()}",
+                         {"ids": others[start:start + _ID_BATCH]})
+        out.extend(profile_of(kind, r["id"], r) for r in rows)
+    return out
 
 
 # -- SAME_AS records ------------------------------------------------------------------
@@ -481,13 +539,19 @@ class Matcher:
             mine = [r for r in records if r.kind == kind]
             if not mine:
                 continue
-            index = CandidateIndex(p for p in graph_profiles(self.store, kind) if p.id not in own)
+            index = CandidateIndex(other_profiles(self.store, kind, own, len(mine)))
             if not index.profiles:
                 continue
             for rec in mine:
-                prof = profile_of(kind, rec.id, rec.props)
                 report.compared += 1
-                for cand in index.candidates(prof, own):
+                # candidates come from the keys alone; the full profile (names parsed
+                # from JSON, dates of birth read from the notes) only when there is one
+                cands = index.candidates_for_keys(rec.id, rec.props.get("name_keys") or (),
+                                                  own)
+                if not cands:
+                    continue
+                prof = profile_of(kind, rec.id, rec.props)
+                for cand in cands:
                     j = score_pair(prof, cand)
                     key = ordered(j.a, j.b)
                     decided = decisions.get(key)

@@ -41,13 +41,14 @@ import yaml
 from graph.dates import MAX_DAY, MIN_DAY, DateError, parse_date
 from graph.ids import claim_id, short_hash
 from graph.model import NODE_KINDS, RELATION_TYPES, FieldType, kind_of_id
-from graph.names import has_persian, name_keys
+from graph.names import has_persian
 from graph.records import NodeRecord, Problem, RelRecord
 from graph.store import Store
 from ingest.build import DEFAULT_CONFIDENCE, Where, build_node, build_rel, name_entry
 from ingest.bundle import Bundle
 from ingest.memorial_forces import JUDGED_AT, Force, normalise
 from ingest.progress import Progress
+from ingest.sanctions_common import fast_name_keys
 
 try:  # the C loader is ~10x faster; both are *safe* loaders
     from yaml import CSafeLoader as _SafeBase
@@ -64,6 +65,35 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _SafeBase.yaml_implicit_resolvers.items()
 }
+# Per first character, the implicit resolvers to try (those for that character, then the
+# wildcard ones), as PyYAML's ``BaseResolver.resolve`` builds them on every call.
+_IMPLICIT: dict[str, list[tuple[str, Any]]] = {
+    first: list(resolvers) + list(_Loader.yaml_implicit_resolvers.get(None, []))
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items() if first is not None
+}
+_WILDCARD: list[tuple[str, Any]] = list(_Loader.yaml_implicit_resolvers.get(None, []))
+
+
+def _resolve(self: Any, kind: Any, value: Any, implicit: Any) -> str:
+    """``BaseResolver.resolve`` for a loader without path resolvers (the safe loader has
+    none), minus its per-call list building: the C parser calls it for every value."""
+    if kind is yaml.ScalarNode:
+        if implicit[0]:
+            for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+                if regexp.match(value):
+                    return str(tag)
+        return "tag:yaml.org,2002:str"
+    return "tag:yaml.org,2002:seq" if kind is yaml.SequenceNode else "tag:yaml.org,2002:map"
+
+
+def _no_path(*_args: Any) -> None:
+    """The path-resolver bookkeeping, unused without path resolvers."""
+
+
+if not _SafeBase.yaml_path_resolvers:
+    _Loader.resolve = _resolve  # type: ignore[method-assign]
+    _Loader.descend_resolver = _no_path  # type: ignore[method-assign,assignment]
+    _Loader.ascend_resolver = _no_path  # type: ignore[method-assign,assignment]
 
 FORMAT = "iran-memorial"
 DATASET_SOURCE_ID = "source:memorial-iran-memorial-archive"
@@ -252,6 +282,7 @@ class MemorialBundle(Bundle):
 
     notes: list[str] = field(default_factory=list)
     optional_rels: set[str] = field(default_factory=set)
+    record_list: bool = True
 
     def check_references(self, store: Store) -> dict[str, NodeRecord]:
         if self.optional_rels:
@@ -380,7 +411,7 @@ def parse_yaml(data: bytes) -> Any:
         raise RecordError("-", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset "
                                f"{exc.start})", line) from exc
     try:
-        value = yaml.load(text, Loader=_Loader)
+        value = _load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -395,6 +426,67 @@ def parse_yaml(data: bytes) -> Any:
         raise RecordError("-", f"malformed YAML value: {exc}") from exc
     _check_shape(value)
     return value
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_FLATTENED_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+class _Unusual(Exception):
+    """A document the fast construction leaves to PyYAML's own (merge or ``=`` keys)."""
+
+
+def _load(text: str) -> Any:
+    """``yaml.load(text, Loader=_Loader)``, with the plain values built directly.
+
+    The C loader parses and composes in C, but PyYAML builds the Python values in Python,
+    one generator per mapping: that was over half of reading the archive. A victim record
+    is mappings, lists and strings; those are built here in one recursive pass, and every
+    other scalar (numbers, booleans, nulls, dates left as text, unknown tags that must
+    fail) by PyYAML's own constructor, so the values are the same. A node reached twice
+    (an alias) is refused here, as ``_check_shape`` refuses a shared container; merge and
+    ``=`` keys (which PyYAML rewrites) send the whole document back to PyYAML."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _build(loader, node, set())
+        except _Unusual:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _build(loader: Any, node: Any, seen: set[int]) -> Any:
+    tag = node.tag
+    if tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if id(node) in seen:
+            raise RecordError("-", "YAML anchors/aliases are not allowed in a record")
+        seen.add(id(node))
+        if tag == _SEQ_TAG and isinstance(node, yaml.SequenceNode):
+            return [_build(loader, child, seen) for child in node.value]
+        if tag == _MAP_TAG and isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag in _FLATTENED_TAGS:
+                    raise _Unusual  # PyYAML's flatten_mapping rewrites these keys
+                key = _build(loader, key_node, seen)
+                try:
+                    hash(key)
+                except TypeError as exc:
+                    raise yaml.constructor.ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        "found unhashable key", key_node.start_mark) from exc
+                out[key] = _build(loader, value_node, seen)
+            return out
+        raise _Unusual
+    return loader.construct_object(node, deep=True)
 
 
 def _reason(exc: Exception) -> str:
@@ -503,7 +595,7 @@ def _template(kind: str) -> dict[str, Any]:
 
 @lru_cache(maxsize=4096)
 def _cached_keys(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name_keys(list(names)))
+    return tuple(fast_name_keys(names))
 
 
 def fast_node(kind: str, node_id: str, values: dict[str, Any],
@@ -541,7 +633,7 @@ def fast_node(kind: str, node_id: str, values: dict[str, Any],
     elif cache_keys:
         props["name_keys"] = list(_cached_keys(all_names))
     else:
-        props["name_keys"] = name_keys(list(all_names))
+        props["name_keys"] = fast_name_keys(all_names)
     return NodeRecord(kind, node_id, props)
 
 
@@ -849,6 +941,11 @@ def read_memorial(path: Path, progress: Progress | None = None) -> MemorialBundl
     pool = _start_pool() if large else None
     try:
         return _read(path, progress, bundle, state, timeline, pool)
+    except _PoolFailed:
+        # the records a dead worker held cannot be told apart from the others: start
+        # again without workers (same result, slower); rare (a host that kills children)
+        bundle = MemorialBundle()
+        return _read(path, progress, bundle, _State(bundle), {}, None)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -868,9 +965,15 @@ def _read(path: Path, progress: Progress, bundle: MemorialBundle, state: _State,
             bundle.problems.append(Problem(path.name, 0, "-", f"not a readable tar archive: {exc}"))
             return bundle
     # Keys: the file stem; stems that occur in two folders get the folder appended (the
-    # archive has two different victims both filed as amini-mohammad).
+    # archive has two different victims both filed as amini-mohammad). That is known only
+    # at the end of the archive, but parsing starts while it is still being read (the
+    # workers would otherwise wait for the whole tarball to be decompressed): a chunk is
+    # sent with the plain stems as keys, and the few chunks holding a stem that turned
+    # out to be shared are built again with the folder in the key.
     raw: list[tuple[str, bytes]] = []
+    sent: list[tuple[list[tuple[str, bytes]], Any]] = []
     single = path.suffix.lower() in RECORD_SUFFIXES
+    stems: dict[str, int] = {}
     with progress.task("reading memorial archive", total=None) as tick:
         try:
             for m in members:
@@ -888,26 +991,78 @@ def _read(path: Path, progress: Progress, bundle: MemorialBundle, state: _State,
                     except RecordError as exc:
                         bundle.problems.append(Problem(m.name, exc.line, exc.field, exc.reason))
                     continue
+                stem = PurePosixPath(m.name).stem
+                stems[stem] = stems.get(stem, 0) + 1
                 raw.append((m.name, m.data))
+                if pool is not None and len(raw) == CHUNK:
+                    sent.append((raw, _submit(pool, _keyed(raw, None))))
+                    raw = []
                 tick(1)
         except (tarfile.TarError, OSError, EOFError) as exc:
             bundle.problems.append(Problem(path.name, 0, "-", f"archive is damaged: {exc}"))
-    stems: dict[str, int] = {}
-    for name, _ in raw:
-        stem = PurePosixPath(name).stem
-        stems[stem] = stems.get(stem, 0) + 1
-    items: list[tuple[str, str, bytes]] = []
-    for name, data in raw:
-        stem, folder = PurePosixPath(name).stem, PurePosixPath(name).parent.name
-        items.append((name, _slug_key(stem if stems[stem] == 1 else f"{stem}-{folder}"), data))
-    del raw
-    chunks = [items[i:i + CHUNK] for i in range(0, len(items), CHUNK)]
-    with progress.task("parsing and building records", total=len(items)) as tick:
-        for part in _map_chunks(chunks, pool):
+    shared = {stem for stem, n in stems.items() if n > 1}
+    chunks: list[tuple[list[tuple[str, str, bytes]], Any]] = []
+    for part_raw, future in sent:
+        if future is None or any(PurePosixPath(name).stem in shared for name, _ in part_raw):
+            if future is not None:
+                future.cancel()  # keyed without the folder: build it again
+            chunks.append((_keyed(part_raw, shared), None))
+        else:
+            chunks.append(([], future))
+    for i in range(0, len(raw), CHUNK):
+        chunks.append((_keyed(raw[i:i + CHUNK], shared), None))
+    del raw, sent
+    total = sum(stems.values())
+    with progress.task("parsing and building records", total=total) as tick:
+        for part in _results(chunks, pool):
             _merge(state, part)
             tick(part.records + len(part.bundle.problems))
     _finish(state, path, timeline)
     return bundle
+
+
+def _keyed(raw: list[tuple[str, bytes]], shared: set[str] | None
+           ) -> list[tuple[str, str, bytes]]:
+    """(member, key, bytes): the key is the file stem, with the folder appended for the
+    stems in ``shared`` (None: not known yet, see ``_read``)."""
+    out: list[tuple[str, str, bytes]] = []
+    for name, data in raw:
+        p = PurePosixPath(name)
+        stem = p.stem
+        out.append((name, _slug_key(f"{stem}-{p.parent.name}" if shared and stem in shared
+                                    else stem), data))
+    return out
+
+
+def _submit(pool: Any, items: list[tuple[str, str, bytes]]) -> Any:
+    """The chunk's future, or None when the pool cannot take work (then it is built here)."""
+    try:
+        return pool.submit(_build_chunk, items)
+    except (OSError, RuntimeError):
+        return None
+
+
+def _results(chunks: list[tuple[list[tuple[str, str, bytes]], Any]], pool: Any
+             ) -> Iterator[_State]:
+    """Each chunk's built records, in archive order: from its worker when it was sent
+    (and built here when the pool broke), else built now (in the pool when there is one
+    and enough work to share, else here)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    todo = [c for c, f in chunks if f is None]
+    late = iter(_map_chunks(todo, pool))
+    for _items, future in chunks:
+        if future is None:
+            yield next(late)
+            continue
+        try:
+            yield future.result()
+        except (BrokenProcessPool, OSError, RuntimeError):
+            raise _PoolFailed from None
+
+
+class _PoolFailed(Exception):
+    """A worker died mid-read: ``read_memorial`` reads the archive again without workers."""
 
 
 CHUNK = 500

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.ids import make_id
 from graph.records import Problem
 from ingest.build import Where
 from ingest.bundle import Bundle
@@ -34,6 +33,7 @@ from ingest.sanctions_common import (
     add_note,
     birth_note,
     date_props,
+    fast_make_id,
     node,
     org_kind,
     sanction,
@@ -59,7 +59,7 @@ _ITEM_SPLIT = re.compile(r";\s+")
 _DOB = re.compile(r"^(?:alt\. )?DOB (.+)$")
 _POB = re.compile(r"^(?:alt\. )?POB (.+)$")
 _NATIONALITY = re.compile(r"^(?:alt\. )?(?:nationality|citizen) (.+)$")
-_GENDER = re.compile(r"^Gender (Male|Female)$", re.I)
+_GENDER = re.compile(r"^Gender (Male|Female)$", re.IGNORECASE)
 _WEAK_ALIAS = re.compile(r"^(a\.k\.a\.|f\.k\.a\.|n\.k\.a\.) '(.+)'$")
 _LINKED = re.compile(r"^Linked To: (.+)$")
 
@@ -152,7 +152,7 @@ def _sibling(folder: Path, name: str) -> Path | None:
 
 def read_ofac(path: Path, progress: Progress | None = None) -> Bundle:
     progress = progress or Progress.quiet()
-    bundle = Bundle()
+    bundle = Bundle(record_list=True)  # independent records: a bad one is rejected alone
     sdn_path, folder = _locate(path)
     if sdn_path is None:
         bundle.problems.append(Problem(str(path), 0, "-", "no sdn.csv found (give the folder "
@@ -360,7 +360,7 @@ def _build_entry(entry: Entry, bundle: Bundle, sources: dict[str, str], fname: s
     bundle.add_node(target, where)
     for programme in programmes:
         sanction(bundle, where,
-                 sanction_id=make_id("Sanction", "ofac", entry.ent_num, programme),
+                 sanction_id=fast_make_id("Sanction", "ofac", entry.ent_num, programme),
                  target=target, authority="OFAC", programme=programme,
                  list_ref=entry.ent_num, listed=None, reason=None, source_ids=[sdn_src],
                  name=f"OFAC {programme}: {name}")

@@ -14,15 +14,19 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
+from normality import slugify
 
-from graph.dates import DateError, parse_date
-from graph.ids import claim_id
-from graph.names import name_keys, script_of
+from graph.dates import DateError, FuzzyDate, parse_date
+from graph.ids import _APOS, MAX_ID_LENGTH, claim_id, make_id
+from graph.model import NODE_KINDS
+from graph.names import script_of, skeleton, tokens
 from graph.records import NodeRecord, Problem, RelRecord
 from ingest.build import MAX_CELL, Where, build_node
 from ingest.bundle import Bundle
@@ -124,13 +128,112 @@ class NameSet:
         props["name"] = self.entries[0]["name"] if self.entries else props.get("name")
         props["aliases"] = [e["name"] for e in self.entries[1:]]
         props["names"] = json.dumps(self.entries, ensure_ascii=False, sort_keys=True)
-        props["name_keys"] = name_keys([e["name"] for e in self.entries]) if keys else []
+        props["name_keys"] = fast_name_keys([e["name"] for e in self.entries]) if keys else []
+
+
+# -- name keys, cached per word ---------------------------------------------------------
+# ``graph.names.name_keys`` normalises every name from scratch (Unicode normalisation,
+# Persian folding, transliteration per character), which was most of an OFAC read. Names
+# share their words ("MOHAMMAD", "IRAN", "COMPANY"), and normalising a name is the same as
+# normalising each of its space-separated words (every separator the tokeniser splits on
+# includes whitespace; nothing it folds spans a space), so the work is cached per word.
+# tests/ingest/test_ofac.py checks the result equals ``name_keys`` on every provided name.
+_WORD_SPLIT = re.compile(r"[^\w]+")
+
+
+@lru_cache(maxsize=262_144)
+def word_tokens(word: str) -> tuple[str, ...]:
+    """The normalised tokens of one whitespace-free word (``graph.names.tokens``). An
+    ASCII word needs none of the Unicode folding: apostrophes go, the rest splits on
+    non-word characters and is lowercased, exactly as ``normalise`` does."""
+    if word.isascii():
+        bare = word.replace("'", "").replace("`", "")
+        return tuple(t.lower() for t in _WORD_SPLIT.split(bare) if t)
+    return tuple(tokens(word))
+
+
+def fast_tokens(name: str) -> list[str]:
+    """``graph.names.tokens(name)``, from per-word cached results."""
+    out: list[str] = []
+    for word in name.split():
+        out.extend(word_tokens(word))
+    return out
+
+
+_NON_AZ = re.compile(r"[^a-z]")
+_RUNS = re.compile(r"(.)\1+")
+_VOWELS = str.maketrans("", "", "aeiouyhwv")
+_DIGRAPHS = (("kh", "x"), ("gh", "q"), ("zh", "j"), ("dj", "j"), ("sh", "S"), ("ch", "C"),
+             ("ph", "f"), ("ck", "k"), ("ou", "u"), ("c", "k"))
+
+
+def fast_skeleton(token: str) -> str:
+    """Exactly ``graph.names.skeleton(token)``, with the same steps done by cheaper means
+    for ASCII tokens (str.translate for the vowel drop, regexes only when needed); most
+    joined token pairs are unique, so the cache there rarely helps. Checked equal on every
+    provided name by tests/ingest/test_ofac.py."""
+    if not token.isascii():
+        return skeleton(token)
+    latin = token.lower()
+    if not latin.isalpha():
+        latin = _NON_AZ.sub("", latin)
+    for a, b in _DIGRAPHS:
+        if a in latin:
+            latin = latin.replace(a, b)
+    latin = latin.translate(_VOWELS)
+    if _RUNS.search(latin):
+        latin = _RUNS.sub(r"\1", latin)
+    return latin.lower()
+
+
+@lru_cache(maxsize=262_144)
+def _gram_keys(gram: str) -> tuple[str, ...]:
+    sk = fast_skeleton(gram)
+    return ("t:" + gram, "k:" + sk) if len(sk) >= 2 else ("t:" + gram,)
+
+
+def fast_name_keys(names: Iterable[str]) -> list[str]:
+    """Exactly ``graph.names.name_keys(names)``: tokens, adjacent pairs joined, and their
+    consonant skeletons, sorted and de-duplicated; computed from per-word caches."""
+    keys: set[str] = set()
+    for name in names:
+        toks = fast_tokens(name)
+        for tok in toks:
+            keys.update(_gram_keys(tok))
+        for a, b in pairwise(toks):
+            keys.update(_gram_keys(a + b))
+    return sorted(keys)
+
+
+@lru_cache(maxsize=65536)
+def _parsed(text: str | None, allow_open: bool = False) -> FuzzyDate:
+    """``parse_date``, cached: lists repeat the same few dates (and None) thousands of
+    times. FuzzyDate is frozen, so sharing one is safe; errors are not cached."""
+    return parse_date(text, allow_open=allow_open)
 
 
 def date_props(name: str, text: str | None) -> dict[str, Any]:
     """Storage columns of a DATE field from an already checked ISO text (or None)."""
-    d = parse_date(text)
+    d = _parsed(text)
     return {name: d.text or None, f"{name}_lo": d.lo, f"{name}_hi": d.hi}
+
+
+@lru_cache(maxsize=65536)
+def _slug(part: str) -> str:
+    return slugify(_APOS.sub("", part), sep="-") or ""
+
+
+def fast_make_id(kind: str, *parts: object) -> str:
+    """Exactly ``graph.ids.make_id``, with each part's slug cached (an OFAC read makes
+    10,759 sanction ids from a few dozen programme names; slugifying them was a sixth of
+    the read). Unusual ids (empty or over-long bodies) go to ``make_id`` itself."""
+    prefix = NODE_KINDS[kind].prefix
+    body = "-".join(s for s in (str(p) if isinstance(p, str) and p.isdigit() and p.isascii()
+                                else _slug(str(p))  # an entry number is its own slug
+                                for p in parts if p is not None and str(p) != "") if s)
+    if not body or len(body) > MAX_ID_LENGTH - len(prefix) - 10:
+        return make_id(kind, *parts)
+    return f"{prefix}:{body}"
 
 
 def node(kind: str, node_id: str, props: dict[str, Any]) -> NodeRecord:
@@ -156,8 +259,8 @@ def sanction(bundle: Bundle, where: Where, *, sanction_id: str, target: NodeReco
     names.add(name, source_ids)
     names.fill(props, keys=False)
     bundle.add_node(node("Sanction", sanction_id, props), where)
-    d_from = parse_date(listed)
-    d_to = parse_date("open", allow_open=True)
+    d_from = _parsed(listed)
+    d_to = _parsed("open", True)
     rel_props = {
         "valid_from": d_from.text or None, "from_lo": d_from.lo, "from_hi": d_from.hi,
         "valid_to": d_to.text, "to_lo": d_to.lo, "to_hi": d_to.hi,
@@ -170,11 +273,11 @@ def sanction(bundle: Bundle, where: Where, *, sanction_id: str, target: NodeReco
 
 # Organisation kinds only where the name says so plainly ("EVIN PRISON"); else "other".
 _ORG_KIND_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\bprison\b(?!s)", re.I), "prison"),
-    (re.compile(r"\bdetention (centre|center)\b", re.I), "detention_centre"),
-    (re.compile(r"\brevolutionary court\b", re.I), "court"),
-    (re.compile(r"\bministry of intelligence\b", re.I), "intelligence"),
-    (re.compile(r"\b(police|law enforcement forces?)\b", re.I), "police"),
+    (re.compile(r"\bprison\b(?!s)", re.IGNORECASE), "prison"),
+    (re.compile(r"\bdetention (centre|center)\b", re.IGNORECASE), "detention_centre"),
+    (re.compile(r"\brevolutionary court\b", re.IGNORECASE), "court"),
+    (re.compile(r"\bministry of intelligence\b", re.IGNORECASE), "intelligence"),
+    (re.compile(r"\b(police|law enforcement forces?)\b", re.IGNORECASE), "police"),
 )
 
 
@@ -192,7 +295,7 @@ _DAY_MON_YEAR = re.compile(r"^(?:(\d{1,2}) )?([A-Za-z]{3})[a-z]*\.? (\d{4})$")
 _YEAR = re.compile(r"^(\d{4})$")
 _ISO = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _RANGE = re.compile(r"^(.+?)\s+(?:to|-)\s+(.+)$")
-_CIRCA = re.compile(r"^(?:circa|ca\.?|approximately|about)\s+(.+)$", re.I)
+_CIRCA = re.compile(r"^(?:circa|ca\.?|approximately|about)\s+(.+)$", re.IGNORECASE)
 
 
 def word_date(text: str) -> str | None:
@@ -259,11 +362,22 @@ def birth_intervals(props: dict[str, Any]) -> list[tuple[int, int]]:
     notes = props.get("notes") or ""
     if BIRTH_NOTE in notes:
         line = notes.split(BIRTH_NOTE, 1)[1].split("\n", 1)[0]
-        for part in line.split(";"):
-            iv = date_interval(part)
-            if iv and iv not in out:
+        for iv in _line_intervals(line):
+            if iv not in out:
                 out.append(iv)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _line_intervals(line: str) -> tuple[tuple[int, int], ...]:
+    """The intervals of one ``Date of birth (as listed)`` line; cached, since thousands of
+    records list the same few dates ("1960", "circa 1956")."""
+    out: list[tuple[int, int]] = []
+    for part in line.split(";"):
+        iv = date_interval(part)
+        if iv and iv not in out:
+            out.append(iv)
+    return tuple(out)
 
 
 def problem(file: str, line: int | str, field_name: str, reason: str) -> Problem:

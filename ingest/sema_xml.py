@@ -94,7 +94,7 @@ def country_key(country_en: str) -> str:
 
 def read_sema(path: Path, progress: Progress | None = None) -> Bundle:
     progress = progress or Progress.quiet()
-    bundle = Bundle()
+    bundle = Bundle(record_list=True)  # independent records: a bad one is rejected alone
     opened = open_xml_list(path, bundle, "data-set", "SEMA list")
     if opened is None:
         return bundle

@@ -70,7 +70,7 @@ def _values(el: Element, tag: str) -> list[str]:
 
 def read_un(path: Path, progress: Progress | None = None) -> Bundle:
     progress = progress or Progress.quiet()
-    bundle = Bundle()
+    bundle = Bundle(record_list=True)  # independent records: a bad one is rejected alone
     opened = open_xml_list(path, bundle, "CONSOLIDATED_LIST", "UN consolidated list")
     if opened is None:
         return bundle
