@@ -165,6 +165,22 @@ class EmbeddedStore(Store):
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         return self.execute(catalog.text_of(name, self.dialect), params)
 
+    def run_arrow(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The rows of a named query as one ``pyarrow.Table`` straight from the engine
+        (whole-table reads for the in-process projection and caches)."""
+        pinned = getattr(self._local, "conn", None)
+        conn = pinned if pinned is not None else self._acquire()
+        try:
+            result = conn.execute(catalog.text_of(name, self.dialect), dict(params or {}))
+            if isinstance(result, list):
+                result = result[-1]
+            return result.get_as_arrow(chunk_size=1_000_000)
+        except RuntimeError as exc:
+            raise StoreError(str(exc)) from exc
+        finally:
+            if pinned is None:
+                self._release(conn)
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One write transaction; rolled back on any error, so a load lands whole or not."""

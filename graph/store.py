@@ -26,6 +26,14 @@ class Store(ABC):
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         """Run the named query (see graph.catalog) and return its rows as dicts."""
 
+    def run_arrow(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        """``run`` as a ``pyarrow.Table``, for the whole-graph reads of in-process caches
+        (a million rows as dicts cost seconds and gigabytes; as columns, neither). This
+        default converts ``run``'s rows; a store whose engine speaks Arrow overrides it."""
+        import pyarrow as pa
+
+        return pa.Table.from_pylist(self.run(name, params))
+
     @abstractmethod
     def write(self, nodes: Sequence[NodeRecord], rels: Sequence[RelRecord]) -> None:
         """Upsert nodes then relations by id, all in one transaction: all or nothing."""

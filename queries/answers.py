@@ -253,7 +253,10 @@ class GapReason(BaseModel):
 class Gap(BaseModel):
     person: EntityRef
     score: float
+    # the first reasons in (act, role) order; all of them are counted in the score and in
+    # ``reasons_total`` (the head of a top organisation is a superior in thousands of acts)
     reasons: list[GapReason] = Field(default_factory=list)
+    reasons_total: int = 0
     other_sanctions: dict[str, list[SanctionRef]] = Field(default_factory=dict)
 
 

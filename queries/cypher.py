@@ -14,9 +14,9 @@ shape is a primary-key lookup followed by an adjacency walk:
   hold (``from_lo > d_hi OR to_hi < d_lo``) and marked ``valid`` when it certainly held,
   ``dates_unknown`` otherwise. Asked without a date, the bounds span everything.
 - ``q.keys.<Kind>``: every node's stored name keys, for the in-process search index.
-- ``q.proj.nodes.<Kind>`` / ``q.proj.rels.<TYPE>``: the projection that paths and network
-  analytics run on with networkx (DESIGN.md: an engine-side shortest path is two orders of
-  magnitude slower than networkx on a cached projection).
+- ``q.proj.nodes.<Kind>`` / ``q.proj.rels.<TYPE>``: the columnar projection that paths and
+  network analytics run on (DESIGN.md: an engine-side shortest path is two orders of
+  magnitude slower than a walk over a cached in-process projection).
 - ``q.ids.<Kind>``: every id of a kind (sanctions gaps walk every act).
 """
 
@@ -206,7 +206,13 @@ def _register_all() -> None:
 # walks them level by level, so the query layer holds them in process (per store
 # generation): a chain then costs no round trip at all. Everything else (acts, cases,
 # victims, documents) stays in the engine.
-STRUCTURE_TYPES = ("HOLDS", "MEMBER_OF", "POSITION_IN", "PART_OF", "TARGETS")
+#
+# Acts attributed to organisations (PERPETRATED_BY, OCCURRED_AT) are held there too: an
+# accountability answer lists, for each of the twenty to fifty organisations on the chains
+# above an act's actors, the incidents attributed to it before the act, which was one round
+# trip per organisation (and hundreds of rows for a big prison) in the engine.
+STRUCTURE_TYPES = ("HOLDS", "MEMBER_OF", "POSITION_IN", "PART_OF", "TARGETS", "PERPETRATED_BY",
+                   "OCCURRED_AT")
 CLAIM_COLUMNS = ("id", "valid_from", "valid_to", "from_lo", "from_hi", "to_lo", "to_hi",
                  "confidence", "source_ids", "note")
 
@@ -248,3 +254,65 @@ SAME_AS_ALL = register(
 )
 
 _register_all()
+
+# The fields of a Source that answers show. Sources are few (about 20,000 at scale 1) and
+# every answer cites some, so the query layer holds them in process per store generation
+# instead of looking them up on every answer.
+SOURCE_FIELDS = ("id", "restricted", "title", "name", "publisher", "date", "reference", "url",
+                 "kind")
+SOURCES_ALL = register(
+    "q.sources.all",
+    ladybug=f"MATCH (n:`Source`) RETURN {', '.join(f'n.{f} AS {f}' for f in SOURCE_FIELDS)}",
+    neo4j=f"MATCH (n:Source) RETURN {', '.join(f'n.{f} AS {f}' for f in SOURCE_FIELDS)}",
+    doc="every source's display fields (in-process cache per store generation)",
+)
+
+
+# Sanctions gaps walk every act of the graph: they read whole relation tables once (as Arrow
+# columns) instead of a few rows per act per step, which at a million nodes was hundreds of
+# thousands of round trips (the scan did not finish in five minutes).
+GAPS_TYPES = ("PERPETRATED_BY", "OCCURRED_AT", "RESULT_OF", "VICTIM_OF", "DETAINED_AT",
+              "JUDGE_IN", "PROSECUTOR_IN", "HEARD_BY", "UPHELD_BY", "HOLDS", "MEMBER_OF",
+              "POSITION_IN", "PART_OF")
+
+
+def gaps_rel_query(rel_type: str) -> str:
+    return f"q.gaps.rel.{rel_type}"
+
+
+def gaps_acts_query(kind: str) -> str:
+    return f"q.gaps.acts.{kind}"
+
+
+def _gaps_rel_text(rel_type: str, dialect: str) -> str:
+    def lab(v: str) -> str:
+        return f"label({v})" if dialect == "ladybug" else f"labels({v})[0]"
+
+    cols = ["a.id AS a", "b.id AS b", "r.id AS id", f"{lab('a')} AS akind",
+            f"{lab('b')} AS bkind", "a.restricted AS ar", "b.restricted AS br",
+            "a.name AS aname", "b.name AS bname", "r.from_lo AS from_lo", "r.to_hi AS to_hi"]
+    if any(f.name == "role" for f in RELATION_TYPES[rel_type].fields):
+        cols.append("r.role AS role")
+    if rel_type == "POSITION_IN":
+        cols.append("a.is_head AS is_head")
+    return f"MATCH (a)-[r:{rel_type}]->(b) RETURN {', '.join(cols)}"
+
+
+for _t in GAPS_TYPES:
+    register(gaps_rel_query(_t), ladybug=_gaps_rel_text(_t, "ladybug"),
+             neo4j=_gaps_rel_text(_t, "neo4j"),
+             doc=f"every {_t} claim: ends, kinds, restriction flags, names, date bounds "
+                 "(the sanctions-gap scan)")
+
+_ACT_BODY = {
+    "Incident": "n.kind AS subtype, n.date AS date, n.date AS at",
+    "Case": "NULL AS subtype, n.verdict_date AS date, n.verdict_date AS at",
+}
+for _k, _body in _ACT_BODY.items():
+    register(gaps_acts_query(_k),
+             ladybug=f"MATCH (n:`{_k}`) RETURN n.id AS id, n.name AS name, {_body}, "
+                     "n.restricted AS restricted",
+             neo4j=f"MATCH (n:{_k}) RETURN n.id AS id, n.name AS name, {_body}, "
+                   "n.restricted AS restricted",
+             doc=f"every {_k} as an act of the sanctions-gap scan (its date decides the "
+                 "chains above its actors)")

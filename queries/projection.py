@@ -1,11 +1,17 @@
-"""A networkx projection of the graph, cached per store and ``store.generation``.
+"""A lean, columnar projection of the graph for paths and network analytics, cached per
+store and ``store.generation``.
 
-Shortest paths and network analytics run here: DESIGN.md measured networkx shortest paths
-at about 1 ms on a million nodes against hundreds of milliseconds in the engine. The
-projection holds only what those questions need (ids, kinds, names, restriction flags,
-claim ids and date bounds); answers fetch the full claims of the few edges they return.
+Why not networkx: at a million nodes a networkx ``MultiGraph`` of string ids with a dict
+per edge took 34-70 s and 3.4 GB to build (once per process and per committed write) and
+once brought the process down. Here every node is an integer (its rank in the sorted ids,
+so integer order is id order and paths come out in the same lexicographic order as
+before), the claims are numpy columns, and adjacency is one CSR array pair (``indptr``,
+``nbr``/``eid``) built from the Arrow tables the engine returns, without a Python object
+per row. What is kept per claim is what the questions need to walk (ends, type, date
+bounds, confidence, id); answers fetch the full claims of the few edges they show.
+
 Claims that join an entity to a document (MENTIONED_IN, SIGNED) are left out: every entity
-named in one report would otherwise be two steps from every other.
+named in one report would otherwise be two steps from every other. Source nodes likewise.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.dates import MAX_DAY, MIN_DAY, Validity, validity_on
 from graph.model import NODE_KINDS, RELATION_TYPES
@@ -24,41 +33,149 @@ from queries.cypher import proj_nodes_query, proj_rels_query
 
 EXCLUDED_TYPES = frozenset({"MENTIONED_IN", "SIGNED"})
 _CONF_RANK = {"high": 0, "medium": 1, "low": 2}
+_KINDS = tuple(k for k in NODE_KINDS if k != "Source")
+_TYPES = tuple(t for t in RELATION_TYPES if t not in EXCLUDED_TYPES)
+
+Bounds = tuple[int, int] | None
+
+
+def _ints(col: pa.ChunkedArray | pa.Array, fill: int) -> np.ndarray:
+    """An integer column with nulls (and zeros: the old ``x or default`` rule) as ``fill``."""
+    arr = pc.fill_null(col.cast(pa.int64()), fill).to_numpy()
+    out = np.array(arr, dtype=np.int64)  # a copy: Arrow's buffers are read-only
+    out[out == 0] = fill
+    return out
+
+
+def _strings(tables: list[pa.Table], column: str) -> pa.Array:
+    chunks: list[pa.Array] = []
+    for t in tables:
+        col = t.column(column) if column in t.column_names else pa.nulls(t.num_rows)
+        chunks.extend(c.cast(pa.large_string()) for c in col.chunks)
+    if not chunks:
+        return pa.array([], type=pa.large_string())
+    return pa.concat_arrays(chunks)
 
 
 @dataclass
 class Projection:
-    graph: nx.MultiGraph
-    generation: int
+    """Nodes ``0..n-1`` (sorted ids) and claims ``0..m-1`` (undirected CSR over both)."""
 
-    def edge_status(self, data: dict[str, Any], at: tuple[int, int] | None) -> Validity:
+    generation: int
+    ids: list[str]  # node -> id (sorted)
+    index: dict[str, int]  # id -> node
+    kind: np.ndarray  # node -> index in _KINDS (int8)
+    restricted: np.ndarray  # node -> bool
+    names: pa.Array
+    subtypes: pa.Array
+    dates: pa.Array
+    e_a: np.ndarray  # claim -> its from node
+    e_b: np.ndarray  # claim -> its to node
+    e_type: np.ndarray  # claim -> index in _TYPES (int8)
+    e_from_lo: np.ndarray
+    e_from_hi: np.ndarray
+    e_to_lo: np.ndarray
+    e_to_hi: np.ndarray
+    e_conf: np.ndarray  # claim -> confidence rank (int8)
+    e_ids: pa.Array  # claim -> claim id
+    indptr: np.ndarray  # node -> first slot of its neighbours in nbr/eid
+    nbr: np.ndarray  # slot -> neighbour node (ascending within a node)
+    eid: np.ndarray  # slot -> claim
+
+    # -- nodes -----------------------------------------------------------------------
+    def __contains__(self, nid: str) -> bool:
+        return nid in self.index
+
+    def node(self, n: int) -> dict[str, Any]:
+        """Display fields of one node (kind, name, subtype, date)."""
+        return {"kind": _KINDS[int(self.kind[n])], "name": self.names[n].as_py(),
+                "subtype": self.subtypes[n].as_py(), "date": self.dates[n].as_py()}
+
+    def node_ok(self, n: int, include_restricted: bool) -> bool:
+        return include_restricted or not bool(self.restricted[n])
+
+    # -- claims ----------------------------------------------------------------------
+    def edge_status(self, e: int, at: Bounds) -> Validity:
         if at is None:
             return Validity.VALID
-        return validity_on(data.get("from_lo") or MIN_DAY, data.get("from_hi") or MAX_DAY,
-                           data.get("to_lo") or MIN_DAY, data.get("to_hi") or MAX_DAY, *at)
+        return validity_on(int(self.e_from_lo[e]), int(self.e_from_hi[e]),
+                           int(self.e_to_lo[e]), int(self.e_to_hi[e]), *at)
 
-    def view(self, *, include_restricted: bool, at: tuple[int, int] | None,
-             kinds: set[str] | None = None) -> nx.MultiGraph:
-        """The projection seen by a caller: restricted nodes (and so their claims) hidden
-        unless allowed, only some node kinds, only claims not certainly invalid on ``at``."""
-        g = self.graph
+    def claim_id(self, e: int) -> str:
+        return str(self.e_ids[e].as_py())
 
-        def node_ok(n: str) -> bool:
-            d = g.nodes[n]
-            if d.get("restricted") and not include_restricted:
-                return False
-            return kinds is None or d.get("kind") in kinds
+    def claim_type(self, e: int) -> str:
+        return _TYPES[int(self.e_type[e])]
 
-        def edge_ok(u: str, v: str, k: str) -> bool:
-            return self.edge_status(g.edges[u, v, k], at) is not Validity.INVALID
+    def claim_from(self, e: int) -> str:
+        return self.ids[int(self.e_a[e])]
 
-        if include_restricted and at is None and kinds is None:
-            return g
-        return nx.subgraph_view(g, filter_node=node_ok,
-                                filter_edge=edge_ok if at is not None else nx.filters.no_filter)
+    def edges_between(self, u: int, v: int) -> list[int]:
+        """Every claim joining ``u`` and ``v`` (either direction)."""
+        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+        nb = self.nbr[lo:hi]
+        left, right = np.searchsorted(nb, v, "left"), np.searchsorted(nb, v, "right")
+        return [int(x) for x in self.eid[lo + left:lo + right]]
+
+    def _edge_mask(self, e: np.ndarray, at: Bounds) -> np.ndarray:
+        """Claims not certainly invalid on ``at`` (``validity_on`` != INVALID)."""
+        assert at is not None
+        return ~((self.e_from_lo[e] > at[1]) | (self.e_to_hi[e] < at[0]))
+
+    def expand(self, frontier: np.ndarray, *, include_restricted: bool, at: Bounds
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """(u, v) for every usable claim from a node of ``frontier`` to a neighbour ``v``:
+        no self-loops, no restricted neighbour unless allowed, no claim certainly invalid
+        on ``at``. Vectorised over the whole frontier (one BFS level in a few numpy ops)."""
+        starts = self.indptr[frontier]
+        counts = self.indptr[frontier + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty
+        offsets = np.cumsum(counts) - counts
+        slots = np.repeat(starts - offsets, counts) + np.arange(total)
+        v = self.nbr[slots]
+        u = np.repeat(frontier, counts)
+        mask = v != u
+        if not include_restricted:
+            mask &= ~self.restricted[v]
+        if at is not None:
+            mask &= self._edge_mask(self.eid[slots], at)
+        return u[mask], v[mask]
+
+    def neighbours(self, u: int, *, include_restricted: bool, at: Bounds) -> np.ndarray:
+        _, v = self.expand(np.array([u], dtype=np.int64), include_restricted=include_restricted,
+                           at=at)
+        return np.unique(v)
+
+    # -- analytics -------------------------------------------------------------------
+    def simple_graph(self, *, include_restricted: bool, at: Bounds,
+                     kinds: set[str] | None = None) -> nx.Graph:
+        """The projection seen by a caller as a simple undirected graph: restricted nodes
+        hidden unless allowed, only some node kinds, only claims not certainly invalid on
+        ``at``, no self-loops; parallel claims become one edge. Built from the arrays, so
+        only the selected part becomes Python objects."""
+        keep = np.ones(len(self.ids), dtype=bool)
+        if kinds is not None:
+            codes = [i for i, k in enumerate(_KINDS) if k in kinds]
+            keep &= np.isin(self.kind, np.array(codes, dtype=np.int8))
+        if not include_restricted:
+            keep &= ~self.restricted
+        emask = keep[self.e_a] & keep[self.e_b] & (self.e_a != self.e_b)
+        if at is not None:
+            emask &= self._edge_mask(np.arange(len(self.e_a)), at)
+        a, b = self.e_a[emask], self.e_b[emask]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        pairs = np.unique(lo * len(self.ids) + hi) if lo.size else lo
+        g = nx.Graph()
+        ids = self.ids
+        g.add_nodes_from(ids[int(n)] for n in np.flatnonzero(keep))
+        g.add_edges_from((ids[int(p // len(ids))], ids[int(p % len(ids))]) for p in pairs)
+        return g
 
 
-_CACHE: "weakref.WeakKeyDictionary[Store, Projection]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Store, Projection] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
@@ -71,119 +188,166 @@ def projection(store: Store) -> Projection:
         cached = _CACHE.get(store)
         if cached is not None and cached.generation == gen:
             return cached
-        g = nx.MultiGraph()
-        for kind in NODE_KINDS:
-            if kind == "Source":
-                continue
-            for row in store.run(proj_nodes_query(kind)):
-                g.add_node(row["id"], kind=kind, name=row.get("name"),
-                           subtype=row.get("subtype"), date=row.get("date"),
-                           restricted=bool(row.get("restricted")))
-        for rel_type in RELATION_TYPES:
-            if rel_type in EXCLUDED_TYPES:
-                continue
-            for row in store.run(proj_rels_query(rel_type)):
-                a, b = row["a"], row["b"]
-                if a not in g or b not in g:
-                    continue
-                g.add_edge(a, b, key=row["id"], type=rel_type, src=a, dst=b,
-                           from_lo=row.get("from_lo"), from_hi=row.get("from_hi"),
-                           to_lo=row.get("to_lo"), to_hi=row.get("to_hi"),
-                           confidence=row.get("confidence"))
-        proj = Projection(g, gen)
+        proj = _build(store, gen)
         _CACHE[store] = proj
         return proj
 
 
-def edge_rank(proj: Projection, data: dict[str, Any], key: str,
-              at: tuple[int, int] | None) -> tuple[int, int, str]:
+def _build(store: Store, gen: int) -> Projection:
+    node_tables: list[pa.Table] = []
+    kind_codes: list[np.ndarray] = []
+    for code, kind in enumerate(_KINDS):
+        t = store.run_arrow(proj_nodes_query(kind))
+        if t.num_rows:
+            node_tables.append(t)
+            kind_codes.append(np.full(t.num_rows, code, dtype=np.int8))
+    raw_ids = _strings(node_tables, "id")
+    order = pc.sort_indices(raw_ids).to_numpy() if len(raw_ids) else np.empty(0, np.int64)
+    ids_arr = raw_ids.take(pa.array(order))
+    ids: list[str] = ids_arr.to_pylist()
+    index = {nid: i for i, nid in enumerate(ids)}
+    kind = (np.concatenate(kind_codes) if kind_codes else np.empty(0, np.int8))[order]
+    restr: list[np.ndarray] = []
+    for t in node_tables:
+        col = t.column("restricted") if "restricted" in t.column_names else pa.nulls(t.num_rows)
+        restr.append(np.asarray(pc.fill_null(col.cast(pa.bool_()), False).to_numpy(
+            zero_copy_only=False), dtype=bool))
+    restricted = (np.concatenate(restr) if restr else np.empty(0, bool))[order]
+    take = pa.array(order)
+    names = _strings(node_tables, "name").take(take)
+    subtypes = _strings(node_tables, "subtype").take(take)
+    dates = _strings(node_tables, "date").take(take)
+
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in (
+        "a", "b", "type", "from_lo", "from_hi", "to_lo", "to_hi", "conf")}
+    id_chunks: list[pa.Array] = []
+    conf_codes = pa.array(["high", "medium", "low"])
+    for code, rel_type in enumerate(_TYPES):
+        t = store.run_arrow(proj_rels_query(rel_type))
+        if not t.num_rows:
+            continue
+        a = pc.index_in(t.column("a").cast(pa.large_string()), value_set=ids_arr)
+        b = pc.index_in(t.column("b").cast(pa.large_string()), value_set=ids_arr)
+        ok = pc.and_(pc.is_valid(a), pc.is_valid(b))
+        t = t.filter(ok)
+        if not t.num_rows:
+            continue
+        a_np = np.asarray(pc.drop_null(a).to_numpy(), dtype=np.int64)
+        b_np = np.asarray(pc.drop_null(b).to_numpy(), dtype=np.int64)
+        cols["a"].append(a_np)
+        cols["b"].append(b_np)
+        cols["type"].append(np.full(t.num_rows, code, dtype=np.int8))
+        cols["from_lo"].append(_ints(t.column("from_lo"), MIN_DAY))
+        cols["from_hi"].append(_ints(t.column("from_hi"), MAX_DAY))
+        cols["to_lo"].append(_ints(t.column("to_lo"), MIN_DAY))
+        cols["to_hi"].append(_ints(t.column("to_hi"), MAX_DAY))
+        conf = pc.index_in(t.column("confidence").cast(pa.string()), value_set=conf_codes)
+        cols["conf"].append(np.asarray(pc.fill_null(conf, 3).to_numpy(), dtype=np.int8))
+        id_chunks.extend(c.cast(pa.large_string()) for c in t.column("id").chunks)
+
+    def cat(k: str, dtype: Any) -> np.ndarray:
+        return np.concatenate(cols[k]).astype(dtype) if cols[k] else np.empty(0, dtype)
+
+    e_a, e_b = cat("a", np.int64), cat("b", np.int64)
+    m, n = len(e_a), len(ids)
+    src = np.concatenate([e_a, e_b])
+    dst = np.concatenate([e_b, e_a])
+    eid = np.concatenate([np.arange(m), np.arange(m)])
+    order2 = np.lexsort((eid, dst, src))
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return Projection(
+        generation=gen, ids=ids, index=index, kind=kind, restricted=restricted,
+        names=names, subtypes=subtypes, dates=dates,
+        e_a=e_a, e_b=e_b, e_type=cat("type", np.int8),
+        e_from_lo=cat("from_lo", np.int64), e_from_hi=cat("from_hi", np.int64),
+        e_to_lo=cat("to_lo", np.int64), e_to_hi=cat("to_hi", np.int64),
+        e_conf=cat("conf", np.int8),
+        e_ids=pa.concat_arrays(id_chunks) if id_chunks else pa.array([], pa.large_string()),
+        indptr=indptr, nbr=dst[order2], eid=eid[order2])
+
+
+def edge_rank(proj: Projection, e: int, at: Bounds) -> tuple[int, int, str]:
     """Which of several parallel claims a path shows: certain ones first, then the most
     confident, then by id (so answers are stable)."""
-    status = proj.edge_status(data, at)
-    return (0 if status is Validity.VALID else 1, _CONF_RANK.get(data.get("confidence") or "",
-                                                                   3), key)
+    status = proj.edge_status(e, at)
+    return (0 if status is Validity.VALID else 1, int(proj.e_conf[e]), proj.claim_id(e))
 
 
 def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool,
-                   at: tuple[int, int] | None, max_len: int, limit: int
+                   at: Bounds, max_len: int, limit: int
                    ) -> tuple[int | None, list[list[str]]]:
     """All shortest paths between ``a`` and ``b`` (up to ``max_len`` claims), the first
     ``limit`` of them in lexicographic order of their node ids.
 
-    A bidirectional breadth-first search (each side expands its smaller frontier) finds the
-    distance while exploring about the square root of what a one-sided search would, which
-    keeps a path question fast on a large graph; the nodes lying on shortest paths are then
-    marked back from the meeting layer and the paths are listed in order by a depth-first
-    walk over them. Restricted nodes (for callers without access) and claims certainly
-    invalid on ``at`` are not walked through.
+    A bidirectional breadth-first search (each side expands its smaller frontier, one
+    vectorised step per level) finds the distance while exploring about the square root
+    of what a one-sided search would; the nodes lying on shortest paths are then marked
+    back from the meeting layer and the paths are listed in order by a depth-first walk
+    over them. Restricted nodes (for callers without access) and claims certainly invalid
+    on ``at`` are not walked through.
     """
-    g = proj.graph
-    adj = g.adj
-    nodes = g.nodes
-
-    def node_ok(n: str) -> bool:
-        return include_restricted or not nodes[n].get("restricted")
-
-    def pair_ok(u: str, v: str) -> bool:
-        if at is None:
-            return True
-        return any(proj.edge_status(d, at) is not Validity.INVALID for d in adj[u][v].values())
-
-    def nbrs(u: str) -> list[str]:
-        return [v for v in adj[u] if v != u and node_ok(v) and pair_ok(u, v)]
-
-    if a not in g or b not in g or not node_ok(a) or not node_ok(b):
+    ia, ib = proj.index.get(a), proj.index.get(b)
+    if ia is None or ib is None or not proj.node_ok(ia, include_restricted) \
+            or not proj.node_ok(ib, include_restricted):
         return None, []
-    if a == b:
+    if ia == ib:
         return 0, [[a]]
-    da, db = {a: 0}, {b: 0}
-    fa, fb = [a], [b]
+    n = len(proj.ids)
+    da = np.full(n, -1, dtype=np.int32)
+    db = np.full(n, -1, dtype=np.int32)
+    da[ia] = 0
+    db[ib] = 0
+    fa = np.array([ia], dtype=np.int64)
+    fb = np.array([ib], dtype=np.int64)
     la = lb = 0
-    meet: list[str] = []
-    while fa and fb and la + lb < max_len:
-        if len(fa) <= len(fb):
-            nxt = []
-            for u in fa:
-                for v in nbrs(u):
-                    if v not in da:
-                        da[v] = la + 1
-                        nxt.append(v)
+    meet = np.empty(0, dtype=np.int64)
+    kw: dict[str, Any] = {"include_restricted": include_restricted, "at": at}
+    while fa.size and fb.size and la + lb < max_len:
+        if fa.size <= fb.size:
+            _, v = proj.expand(fa, **kw)
+            v = np.unique(v)
+            v = v[da[v] < 0]
             la += 1
-            fa = nxt
-            meet = [v for v in fa if v in db]
+            da[v] = la
+            fa = v
+            meet = fa[db[fa] >= 0]
         else:
-            nxt = []
-            for u in fb:
-                for v in nbrs(u):
-                    if v not in db:
-                        db[v] = lb + 1
-                        nxt.append(v)
+            _, v = proj.expand(fb, **kw)
+            v = np.unique(v)
+            v = v[db[v] < 0]
             lb += 1
-            fb = nxt
-            meet = [v for v in fb if v in da]
-        if meet:
+            db[v] = lb
+            fb = v
+            meet = fb[da[fb] >= 0]
+        if meet.size:
             break
-    if not meet:
+    if not meet.size:
         return None, []
-    length = min(da[m] + db[m] for m in meet)
+    sums = da[meet] + db[meet]
+    length = int(sums.min())
     if length > max_len:
         return None, []
-    mids = {m for m in meet if da[m] + db[m] == length}
-    pos = da[next(iter(mids))]  # every meeting node sits at the same distance from a
+    mids = meet[sums == length]
+    pos = int(da[mids[0]])  # every meeting node sits at the same distance from a
     # mark the nodes on shortest paths: back to a, on to b
-    on_a: set[str] = set(mids)
-    layer = set(mids)
+    on_a = np.zeros(n, dtype=bool)
+    on_a[mids] = True
+    layer = mids
     for i in range(pos, 0, -1):
-        layer = {p for x in layer for p in nbrs(x) if da.get(p) == i - 1}
-        on_a |= layer
-    on_b: set[str] = set(mids)
-    layer = set(mids)
+        _, v = proj.expand(layer, **kw)
+        layer = np.unique(v[da[v] == i - 1])
+        on_a[layer] = True
+    on_b = np.zeros(n, dtype=bool)
+    on_b[mids] = True
+    layer = mids
     for i in range(length - pos, 0, -1):
-        layer = {y for x in layer for y in nbrs(x) if db.get(y) == i - 1}
-        on_b |= layer
-    out: list[list[str]] = []
+        _, v = proj.expand(layer, **kw)
+        layer = np.unique(v[db[v] == i - 1])
+        on_b[layer] = True
+    out: list[list[int]] = []
 
-    def walk(path: list[str]) -> None:
+    def walk(path: list[int]) -> None:
         if len(out) >= limit:
             return
         i = len(path) - 1
@@ -191,11 +355,11 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
             out.append(list(path))
             return
         nxt_pos = i + 1
-        for v in sorted(nbrs(path[-1])):
+        for v in proj.neighbours(path[-1], **kw).tolist():
             if nxt_pos <= pos:
-                good = v in on_a and da.get(v) == nxt_pos
+                good = bool(on_a[v]) and int(da[v]) == nxt_pos
             else:
-                good = v in on_b and db.get(v) == length - nxt_pos
+                good = bool(on_b[v]) and int(db[v]) == length - nxt_pos
             if good:
                 path.append(v)
                 walk(path)
@@ -203,5 +367,5 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
                 if len(out) >= limit:
                     return
 
-    walk([a])
-    return length, out
+    walk([ia])
+    return length, [[proj.ids[x] for x in p] for p in out]

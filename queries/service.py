@@ -1,8 +1,10 @@
 """``GraphQueries``: every question the product answers, as typed answers.
 
 Each question is a few named queries (``queries.cypher``: primary-key lookups and one-hop
-adjacency walks, batched with ``UNWIND``) plus the Python that assembles the answer. Paths
-and network analytics run on a cached networkx projection (``queries.projection``); name
+adjacency walks, batched with ``UNWIND``) plus the Python that assembles the answer. The
+hierarchy relations and acts' attributions are held in process per store generation
+(``_Structure``); paths and network analytics run on a cached columnar projection
+(``queries.projection``); sanctions gaps on a whole-graph scan (``queries.gaps``); name
 search on an in-process index of the stored name keys (``queries.search``).
 
 Two rules hold in every method:
@@ -20,6 +22,7 @@ The semantics are written a second time, independently, in ``tests/queries/oracl
 from __future__ import annotations
 
 import json
+import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -27,6 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel
 
 from graph.dates import (MAX_DAY, MIN_DAY, UNKNOWN, DateError, FuzzyDate, Validity, parse_date,
@@ -37,9 +43,11 @@ from graph.names import normalise
 from graph.records import NodeRecord
 from graph.store import Store
 from queries import answers as A
-from queries.cypher import (SAME_AS_ALL, STRUCTURE_TYPES, CLAIM_COLUMNS, edges_query, ids_query,
-                             structure_extras, structure_node_fields, structure_query)
+from queries.cypher import (CLAIM_COLUMNS, SAME_AS_ALL, SOURCES_ALL, STRUCTURE_TYPES,
+                             edges_query, structure_extras, structure_node_fields,
+                             structure_query)
 from queries.errors import Ambiguous, BadParameter, NotFound
+from queries.gaps import gap_scan
 from queries.projection import edge_rank, projection, shortest_paths
 from queries.search import NameIndex, rank
 
@@ -52,7 +60,6 @@ ROLE_WEIGHT = {"direct": 3.0, "judicial": 3.0, "inciting": 2.0, "custodial": 1.0
 ANALYTICS_KINDS = ("Person", "Organization", "Position", "Case", "Incident")
 MEASURES = ("degree", "betweenness", "communities", "brokers")
 NOTICE_PER_ORG = 10  # earlier incidents shown per organisation and act (all are counted)
-GAPS_BATCH = 500  # acts whose actors are gathered together (one round trip per step)
 BETWEENNESS_SAMPLE = 500  # above this many nodes betweenness is estimated from a sample
 
 _INDEXES: "weakref.WeakKeyDictionary[Store, NameIndex]" = weakref.WeakKeyDictionary()
@@ -60,52 +67,194 @@ _SAME_AS: "weakref.WeakKeyDictionary[Store, tuple[int, dict[str, list[tuple[str,
     weakref.WeakKeyDictionary()
 
 
-@dataclass
 class _Structure:
-    """The hierarchy relations (posts, memberships, the organisation tree) in process."""
+    """The hierarchy relations (posts, memberships, the organisation tree, designations)
+    held in process, per store generation, so that a chain of command costs no round trip.
 
-    generation: int
-    claims: list[dict[str, Any]]
-    nodes: dict[str, tuple[str, dict[str, Any]]]  # id -> (kind, o_* display fields)
-    adj: dict[tuple[str, str], list[tuple[int, str]]]  # (direction, id) -> (claim, other)
+    Built from the engine's Arrow tables (about 550,000 claims at scale 1 in a couple of
+    seconds): the columns stay Arrow arrays, adjacency is two CSR arrays over integer node
+    numbers, and a claim's or a node's fields become Python dicts only when a question
+    touches them (a bounded cache keeps the often-touched ones, such as the heads of the
+    top organisations). The rows handed out are those the named edge queries return."""
+
+    def __init__(self, store: Store) -> None:
+        self.generation = store.generation
+        self._claims: dict[int, dict[str, Any]] = {}
+        self._nodes: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.tables: list[tuple[str, dict[str, pa.Array], list[str], list[str], list[str]]] = []
+        ends_a: list[pa.Array] = []
+        ends_b: list[pa.Array] = []
+        t_code: list[np.ndarray] = []
+        t_row: list[np.ndarray] = []
+        t_has: list[np.ndarray] = []
+        t_hi: list[np.ndarray] = []
+        t_restr: list[np.ndarray] = []
+        for rel_type in STRUCTURE_TYPES:
+            t = store.run_arrow(structure_query(rel_type))
+            if not t.num_rows:
+                continue
+            self_table = t.combine_chunks()
+            cols = {c: (self_table.column(c).chunk(0) if self_table.column(c).num_chunks
+                        else pa.array([], self_table.schema.field(c).type))
+                    for c in self_table.column_names}
+            code = len(self.tables)
+            self.tables.append((rel_type, cols, structure_extras(rel_type),
+                                structure_node_fields(rel_type, 0),
+                                structure_node_fields(rel_type, 1)))
+            a_hi = cols.get("a_date_hi")
+            a_date = cols.get("a_date")
+            if a_hi is not None and a_date is not None:
+                has = pc.and_(pc.is_valid(a_hi), pc.fill_null(pc.not_equal(
+                    a_date.cast(pa.string()), ""), False))
+                t_has.append(np.asarray(pc.fill_null(has, False).to_numpy(
+                    zero_copy_only=False), dtype=bool))
+                t_hi.append(np.asarray(pc.fill_null(a_hi.cast(pa.int64()), 0).to_numpy(),
+                                       dtype=np.int64))
+            else:
+                t_has.append(np.zeros(t.num_rows, dtype=bool))
+                t_hi.append(np.zeros(t.num_rows, dtype=np.int64))
+            a_r = cols.get("a_restricted")
+            t_restr.append(np.zeros(t.num_rows, dtype=bool) if a_r is None else np.asarray(
+                pc.fill_null(a_r.cast(pa.bool_()), False).to_numpy(zero_copy_only=False),
+                dtype=bool))
+            ends_a.append(cols["a_id"].cast(pa.large_string()))
+            ends_b.append(cols["b_id"].cast(pa.large_string()))
+            t_code.append(np.full(t.num_rows, code, dtype=np.int64))
+            t_row.append(np.arange(t.num_rows, dtype=np.int64))
+        if not self.tables:
+            self.ids: list[str] = []
+            self.index: dict[str, int] = {}
+            self.c_code = self.c_row = self.c_a = self.c_b = np.empty(0, np.int64)
+            self.ptr: dict[str, np.ndarray] = {d: np.zeros(1, np.int64) for d in ("out", "in")}
+            self.slot: dict[str, np.ndarray] = {d: np.empty(0, np.int64) for d in ("out", "in")}
+            self.n_code = self.n_row = self.n_side = np.empty(0, np.int64)
+            self.a_dated = np.empty(0, bool)
+            self.a_date_hi = np.empty(0, np.int64)
+            self.a_restricted = np.empty(0, bool)
+            return
+        all_a, all_b = pa.concat_arrays(ends_a), pa.concat_arrays(ends_b)
+        uniq = pc.unique(pa.concat_arrays([all_a, all_b]))
+        self.ids = uniq.to_pylist()
+        self.index = {nid: i for i, nid in enumerate(self.ids)}
+        self.c_code, self.c_row = np.concatenate(t_code), np.concatenate(t_row)
+        # the from-end's date (an incident's), for "earlier incidents" without building rows
+        self.a_dated, self.a_date_hi = np.concatenate(t_has), np.concatenate(t_hi)
+        self.a_restricted = np.concatenate(t_restr)
+        self.c_a = np.asarray(pc.index_in(all_a, value_set=uniq).to_numpy(), dtype=np.int64)
+        self.c_b = np.asarray(pc.index_in(all_b, value_set=uniq).to_numpy(), dtype=np.int64)
+        n = len(self.ids)
+        self.ptr = {}
+        self.slot = {}
+        for direction, key in (("out", self.c_a), ("in", self.c_b)):
+            ptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
+            self.ptr[direction] = ptr
+            self.slot[direction] = np.argsort(key, kind="stable")
+        # where each node's display fields are read from: its first appearance
+        ends = np.concatenate([self.c_a, self.c_b])
+        _, first = np.unique(ends, return_index=True)
+        m = len(self.c_a)
+        self.n_side = (first >= m).astype(np.int64)
+        claim_of = np.where(first >= m, first - m, first)
+        self.n_code, self.n_row = self.c_code[claim_of], self.c_row[claim_of]
+
+    def neighbours(self, direction: str, nid: str) -> list[tuple[int, str]]:
+        """(claim, other end) of the claims leaving (out) or entering (in) ``nid``."""
+        n = self.index.get(nid)
+        if n is None:
+            return []
+        ptr = self.ptr[direction]
+        claims = self.slot[direction][int(ptr[n]):int(ptr[n + 1])].tolist()
+        other = self.c_b if direction == "out" else self.c_a
+        return [(c, self.ids[int(other[c])]) for c in claims]
+
+    def type_of(self, c: int) -> str:
+        return self.tables[int(self.c_code[c])][0]
+
+    def earlier(self, oid: str, types: set[str], before: int, include_restricted: bool
+                ) -> list[tuple[int, str, int]]:
+        """(from-end date_hi, from-end id, claim) of the claims of ``types`` entering
+        ``oid`` whose from-end (an incident) is visible, dated and certainly ended before
+        day ``before``; decided on the arrays, so no row is built for the others."""
+        n = self.index.get(oid)
+        if n is None:
+            return []
+        ptr = self.ptr["in"]
+        cs = self.slot["in"][int(ptr[n]):int(ptr[n + 1])]
+        codes = [i for i, t in enumerate(self.tables) if t[0] in types]
+        keep = np.isin(self.c_code[cs], codes) & self.a_dated[cs] & (self.a_date_hi[cs] < before)
+        if not include_restricted:
+            keep &= ~self.a_restricted[cs]
+        cs = cs[keep]
+        return [(int(self.a_date_hi[c]), self.ids[int(self.c_a[c])], int(c)) for c in cs]
+
+    def claim(self, c: int) -> dict[str, Any]:
+        """The claim's columns as the edge queries name them (built once, then cached)."""
+        hit = self._claims.get(c)
+        if hit is not None:
+            return hit
+        if len(self._claims) >= _STRUCTURE_CACHED:
+            self._claims.clear()
+        rel_type, cols, extras, _, _ = self.tables[int(self.c_code[c])]
+        row = int(self.c_row[c])
+        out: dict[str, Any] = {k: cols[k][row].as_py() for k in CLAIM_COLUMNS}
+        out["type"] = rel_type
+        for f in extras:
+            out["x_" + f] = cols["x_" + f][row].as_py()
+        self._claims[c] = out
+        return out
+
+    def node(self, nid: str) -> tuple[str, dict[str, Any]]:
+        """(kind, ``o_*`` display fields) of a node at a structure claim's end."""
+        hit = self._nodes.get(nid)
+        if hit is not None:
+            return hit
+        if len(self._nodes) >= _STRUCTURE_CACHED:
+            self._nodes.clear()
+        n = self.index[nid]
+        _, cols, _, a_fields, b_fields = self.tables[int(self.n_code[n])]
+        row, side = int(self.n_row[n]), int(self.n_side[n])
+        prefix, fields = ("b_", b_fields) if side else ("a_", a_fields)
+        found = (str(cols[prefix + "label"][row].as_py()),
+                 {f"o_{f}": cols[prefix + f][row].as_py() for f in fields})
+        self._nodes[nid] = found
+        return found
 
 
 _STRUCTURES: "weakref.WeakKeyDictionary[Store, _Structure]" = weakref.WeakKeyDictionary()
 _STRUCTURE_SET = frozenset(STRUCTURE_TYPES)
+_STRUCTURE_CACHED = 100_000  # claims (and nodes) kept as dicts; then the cache restarts
+_STRUCTURE_LOCK = threading.Lock()
 
 
 def _structure(store: Store) -> _Structure:
     cached = _STRUCTURES.get(store)
     if cached is not None and cached.generation == store.generation:
         return cached
+    with _STRUCTURE_LOCK:  # one build per generation, however many threads ask
+        cached = _STRUCTURES.get(store)
+        if cached is not None and cached.generation == store.generation:
+            return cached
+        st = _Structure(store)
+        _STRUCTURES[store] = st
+        return st
+
+
+_SOURCES: "weakref.WeakKeyDictionary[Store, tuple[int, dict[str, dict[str, Any]]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _sources(store: Store) -> dict[str, dict[str, Any]]:
+    """Every source's display fields by id, per store generation (answers cite a few of
+    some 20,000 sources; a round trip per answer cost more than the rest of a chain)."""
+    cached = _SOURCES.get(store)
+    if cached is not None and cached[0] == store.generation:
+        return cached[1]
     gen = store.generation
-    claims: list[dict[str, Any]] = []
-    nodes: dict[str, tuple[str, dict[str, Any]]] = {}
-    adj: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
-    for rel_type in STRUCTURE_TYPES:
-        a_fields = structure_node_fields(rel_type, 0)
-        b_fields = structure_node_fields(rel_type, 1)
-        extras = structure_extras(rel_type)
-        for row in store.run(structure_query(rel_type)):
-            a, b = row["a_id"], row["b_id"]
-            for nid, kind, side, fields in ((a, row["a_label"], "a_", a_fields),
-                                            (b, row["b_label"], "b_", b_fields)):
-                have = nodes.get(nid)
-                props = {f"o_{f}": row.get(side + f) for f in fields}
-                if have is None:
-                    nodes[nid] = (kind, props)
-                else:
-                    have[1].update(props)
-            claim = {c: row.get(c) for c in CLAIM_COLUMNS}
-            claim["type"] = rel_type
-            for f in extras:
-                claim["x_" + f] = row.get("x_" + f)
-            claims.append(claim)
-            adj[("out", a)].append((len(claims) - 1, b))
-            adj[("in", b)].append((len(claims) - 1, a))
-    st = _Structure(gen, claims, nodes, dict(adj))
-    _STRUCTURES[store] = st
-    return st
+    t = store.run_arrow(SOURCES_ALL)
+    found: dict[str, dict[str, Any]] = {r["id"]: r for r in t.to_pylist()} if t.num_rows else {}
+    _SOURCES[store] = (gen, found)
+    return found
 
 
 def _same_as(store: Store) -> dict[str, list[tuple[str, bool]]]:
@@ -253,24 +402,31 @@ class GraphQueries:
         st = _structure(self.store)
         for kind_ids in by_kind.values():
             for nid in kind_ids:
-                for idx, other in st.adj.get((direction, nid), ()):
-                    c = st.claims[idx]
-                    if c["type"] not in types:
+                for idx, other in st.neighbours(direction, nid):
+                    if st.type_of(idx) not in types:
                         continue
-                    okind, ofields = st.nodes[other]
-                    if not self._visible(ofields.get("o_restricted")):
-                        continue
-                    f_lo = MIN_DAY if c["from_lo"] is None else c["from_lo"]
-                    f_hi = MAX_DAY if c["from_hi"] is None else c["from_hi"]
-                    t_lo = MIN_DAY if c["to_lo"] is None else c["to_lo"]
-                    t_hi = MAX_DAY if c["to_hi"] is None else c["to_hi"]
-                    if f_lo > d_hi or t_hi < d_lo:
-                        continue
-                    status = "valid" if f_hi <= d_lo and t_lo >= d_hi else "dates_unknown"
-                    row = {**c, **ofields, "src": nid, "other": other, "okind": okind,
-                           "status": status}
-                    out.append(Edge(nid, c["type"], c["id"], other, okind, direction, row,
-                                    status if at is not None else None))
+                    e = self._structure_edge(st, nid, idx, other, direction, d_lo, d_hi, at)
+                    if e is not None:
+                        out.append(e)
+
+    def _structure_edge(self, st: _Structure, nid: str, idx: int, other: str, direction: str,
+                        d_lo: int, d_hi: int, at: FuzzyDate | None) -> Edge | None:
+        """One in-process claim as the edge queries return it (None when hidden or
+        certainly invalid in [d_lo, d_hi])."""
+        c = st.claim(idx)
+        okind, ofields = st.node(other)
+        if not self._visible(ofields.get("o_restricted")):
+            return None
+        f_lo = MIN_DAY if c["from_lo"] is None else c["from_lo"]
+        f_hi = MAX_DAY if c["from_hi"] is None else c["from_hi"]
+        t_lo = MIN_DAY if c["to_lo"] is None else c["to_lo"]
+        t_hi = MAX_DAY if c["to_hi"] is None else c["to_hi"]
+        if f_lo > d_hi or t_hi < d_lo:
+            return None
+        status = "valid" if f_hi <= d_lo and t_lo >= d_hi else "dates_unknown"
+        row = {**c, **ofields, "src": nid, "other": other, "okind": okind, "status": status}
+        return Edge(nid, c["type"], c["id"], other, okind, direction, row,
+                    status if at is not None else None)
 
     def _ref(self, e: Edge) -> A.EntityRef:
         r = e.row
@@ -303,17 +459,18 @@ class GraphQueries:
         for m in models:
             if isinstance(m, A.Claim):
                 wanted.update(m.source_ids)
-        found = self.store.get_nodes(sorted(wanted)) if wanted else {}
+        known = _sources(self.store) if wanted else {}
+        rest = sorted(s for s in wanted if s not in known)
+        found = {k: r.props for k, r in self.store.get_nodes(rest).items()} if rest else {}
         refs: dict[str, A.SourceRef] = {}
         hidden: set[str] = set()
         for sid in wanted:
-            rec = found.get(sid)
-            if rec is None:
+            p = known.get(sid) or found.get(sid)
+            if p is None:
                 refs[sid] = A.SourceRef(id=sid, missing=True)
-            elif not self._visible(rec.props.get("restricted")):
+            elif not self._visible(p.get("restricted")):
                 hidden.add(sid)
             else:
-                p = rec.props
                 refs[sid] = A.SourceRef(id=sid, title=p.get("title") or p.get("name"),
                                         publisher=p.get("publisher"), date=p.get("date"),
                                         reference=p.get("reference"), url=p.get("url"),
@@ -552,8 +709,11 @@ class GraphQueries:
         if persons:
             clusters = self._clusters(persons)
             members = sorted({m for ms in clusters.values() for m in ms})
-            people = self._nodes(members)
-            prefs = {i: entity_from_props("Person", i, r.props) for i, r in people.items()}
+            # the asked persons were just resolved: only the other records of their
+            # clusters need a look-up (the same reference either way)
+            prefs = {e.id: e for e, _ in uniq.values() if e.kind == "Person"}
+            people = self._nodes([m for m in members if m not in prefs])
+            prefs.update({i: entity_from_props("Person", i, r.props) for i, r in people.items()})
             outs: dict[str, list[Edge]] = defaultdict(list)
             for e in self._edges(members, "out", ("HOLDS", "MEMBER_OF"), span):
                 outs[e.src].append(e)
@@ -699,101 +859,6 @@ class GraphQueries:
             out[key] = (ans, paths[key])
         return out
 
-    def _chain_heads(self, items: Sequence[tuple[A.EntityRef, FuzzyDate]]
-                     ) -> dict[tuple[str, str], list[tuple[Edge, str]]]:
-        """Only who headed each organisation on each chain (the ``superior`` actors), for
-        the sanctions-gap scan: the same walk as ``_chains`` (same round trips, same
-        validity rule) without building claims, paths or answers for thousands of acts."""
-        uniq: dict[tuple[str, str], tuple[A.EntityRef, FuzzyDate]] = {}
-        for ent, at in items:
-            uniq.setdefault((ent.id, at.text), (ent, at))
-        if not uniq:
-            return {}
-        span = FuzzyDate("", UNKNOWN.precision, min(a.lo for _, a in uniq.values()),
-                         max(a.hi for _, a in uniq.values()))
-
-        def ok(e: Edge, at: FuzzyDate) -> bool:
-            # not certainly invalid (graph.dates.validity_on, inlined: this runs a lot)
-            r = e.row
-            return not ((r.get("from_lo") or MIN_DAY) > at.hi
-                        or (r.get("to_hi") or MAX_DAY) < at.lo)
-
-        names: dict[str, str] = {}
-        entry: dict[tuple[str, str], set[str]] = defaultdict(set)
-        persons = sorted({e.id for e, _ in uniq.values() if e.kind == "Person"})
-        if persons:
-            clusters = self._clusters(persons)
-            members = sorted({m for ms in clusters.values() for m in ms})
-            outs = _grouped(self._edges(members, "out", ("HOLDS", "MEMBER_OF"), span))
-            pin = _grouped([e for e in self._edges(
-                [e.other for es in outs.values() for e in es if e.type == "HOLDS"], "out",
-                ("POSITION_IN",), span) if e.okind == "Organization"])
-            for key, (ent, at) in uniq.items():
-                if ent.kind != "Person":
-                    continue
-                for m in clusters[ent.id]:
-                    for e in outs.get(m, ()):
-                        if not ok(e, at):
-                            continue
-                        if e.type == "MEMBER_OF":
-                            if e.okind == "Organization":
-                                entry[key].add(e.other)
-                                names[e.other] = e.row.get("o_name") or e.other
-                            continue
-                        for p in pin.get(e.other, ()):
-                            if ok(p, at):
-                                entry[key].add(p.other)
-                                names[p.other] = p.row.get("o_name") or p.other
-        positions = sorted({e.id for e, _ in uniq.values() if e.kind == "Position"})
-        if positions:
-            pin_of = _grouped(self._edges(positions, "out", ("POSITION_IN",), span))
-            for key, (ent, at) in uniq.items():
-                for p in pin_of.get(ent.id, ()) if ent.kind == "Position" else ():
-                    if p.okind == "Organization" and ok(p, at):
-                        entry[key].add(p.other)
-                        names[p.other] = p.row.get("o_name") or p.other
-        for key, (ent, _) in uniq.items():
-            if ent.kind == "Organization":
-                entry[key].add(ent.id)
-                names[ent.id] = ent.name or ent.id
-        reach = {k: set(entry.get(k, ())) for k in uniq}
-        frontiers = {k: sorted(reach[k]) for k in uniq}
-        links: dict[str, list[Edge]] = defaultdict(list)
-        fetched: set[str] = set()
-        for _depth in range(MAX_DEPTH):
-            if not any(frontiers.values()):
-                break
-            todo = sorted({o for f in frontiers.values() for o in f} - fetched)
-            for e in self._edges(todo, "out", ("PART_OF",), span):
-                if e.okind == "Organization":
-                    links[e.src].append(e)
-                    names[e.other] = e.row.get("o_name") or e.other
-            fetched.update(todo)
-            for key, (_, at) in uniq.items():
-                nxt = {e.other for o in frontiers.get(key, ()) for e in links.get(o, ())
-                       if ok(e, at) and e.other not in reach[key]}
-                reach[key] |= nxt
-                frontiers[key] = sorted(nxt)
-        all_orgs = sorted({o for r in reach.values() for o in r})
-        pin_in = _grouped([e for e in self._edges(all_orgs, "in", ("POSITION_IN",), span)
-                           if e.okind == "Position" and e.row.get("o_is_head")])
-        holders = _grouped([e for e in self._edges(
-            [e.other for es in pin_in.values() for e in es], "in", ("HOLDS",), span)
-            if e.okind == "Person"])
-        out: dict[tuple[str, str], list[tuple[Edge, str]]] = {}
-        for key, (_, at) in uniq.items():
-            heads: list[tuple[Edge, str]] = []
-            for o in sorted(reach.get(key, ())):
-                for p in pin_in.get(o, ()):
-                    if not ok(p, at):
-                        continue
-                    for h in holders.get(p.other, ()):
-                        if ok(h, at):
-                            heads.append((h, f"{p.row.get('o_name') or p.other} "
-                                             f"(head of {names.get(o, o)})"))
-            out[key] = heads
-        return out
-
     # -- accountability ------------------------------------------------------------------
     def accountability(self, ref: str) -> A.AccountabilityAnswer:
         ent = self._resolve_kind(ref, ("Person", "Incident", "Case"), "an accountability "
@@ -856,8 +921,11 @@ class GraphQueries:
         incidents = [a.id for a, _ in acts if a.kind == "Incident"]
         case_acts = [a.id for a, _ in acts if a.kind == "Case"]
 
-        outs = _grouped(self._edges(incidents, "out", ("PERPETRATED_BY", "OCCURRED_AT",
-                                                      "RESULT_OF")))
+        # the attributions are in process (STRUCTURE_TYPES), the case links in the engine
+        out_edges = (self._edges(incidents, "out", ("PERPETRATED_BY", "OCCURRED_AT"))
+                     + self._edges(incidents, "out", ("RESULT_OF",)))
+        out_edges.sort(key=lambda e: (e.src, e.type, e.other, e.id))
+        outs = _grouped(out_edges)
         vic = _grouped([e for e in self._edges(incidents, "in", ("VICTIM_OF",))
                        if e.okind == "Person"])
         det = _grouped([e for e in self._edges([e.other for es in vic.values() for e in es],
@@ -973,20 +1041,31 @@ class GraphQueries:
         notice: list[A.NoticeItem] = []
         notice_total = 0
         if chain_orgs:
-            earlier = _grouped([e for e in self._edges(
-                {o for os in chain_orgs.values() for o in os}, "in",
-                ("PERPETRATED_BY", "OCCURRED_AT")) if e.okind == "Incident"])
+            # Incidents attributed to each organisation (PERPETRATED_BY / OCCURRED_AT into
+            # it) dated before the act, from the in-process structure: candidates are picked
+            # on its arrays and only the shown ones become rows.
+            st = _structure(self.store)
+            kinds = {"PERPETRATED_BY", "OCCURRED_AT"}
             for act_id, orgs_here in chain_orgs.items():
                 at = dates[act_id][1]
                 for oid, org in orgs_here.items():
-                    found = [e for e in earlier.get(oid, ())
-                             if e.other != act_id and e.row.get("o_date")
-                             and e.row.get("o_date_hi") is not None
-                             and e.row["o_date_hi"] < at.lo]
-                    notice_total += len(found)
-                    # the most recent ones before the act (a prison may have hundreds)
-                    found.sort(key=lambda e: (-e.row["o_date_hi"], e.other, e.id))
-                    for e in found[:NOTICE_PER_ORG]:
+                    cands = sorted((-hi, other, idx) for hi, other, idx
+                                   in st.earlier(oid, kinds, at.lo, self.include_restricted)
+                                   if other != act_id)
+                    notice_total += len(cands)
+                    # the most recent ones before the act (a prison may have hundreds): rows
+                    # only for those, and for any tied with the last one (ties go by claim id)
+                    cut = min(NOTICE_PER_ORG, len(cands))
+                    while 0 < cut < len(cands) and cands[cut][:2] == cands[cut - 1][:2]:
+                        cut += 1
+                    found: list[tuple[int, str, str, Edge]] = []
+                    for neg_hi, other, idx in cands[:cut]:
+                        e = self._structure_edge(st, oid, idx, other, "in", MIN_DAY, MAX_DAY,
+                                                 None)
+                        if e is not None:
+                            found.append((neg_hi, other, e.id, e))
+                    found.sort(key=lambda t: t[:3])
+                    for _, _, _, e in found[:NOTICE_PER_ORG]:
                         notice.append(A.NoticeItem(organization=org, incident=self._ref(e),
                                                    before_act=act_id, claim=self._claim(e)))
         order = list(A.ActorRole.__args__)  # type: ignore[attr-defined]
@@ -1066,56 +1145,22 @@ class GraphQueries:
         if limit < 1:
             raise BadParameter("limit", "must be at least 1")
         ans = A.GapsAnswer(authority=auth)
-        acts: list[A.EntityRef] = []
-        inc_ids = [r["id"] for r in self.store.run(ids_query("Incident"))]
-        case_ids = [r["id"] for r in self.store.run(ids_query("Case"))]
-        nodes = self._nodes(inc_ids + case_ids)
-        with_incident = {e.src for e in self._edges(case_ids, "in", ("RESULT_OF",))
-                         if e.other in nodes}
-        for i in sorted(nodes):
-            rec = nodes[i]
-            if rec.kind == "Case" and i in with_incident:
-                continue
-            acts.append(entity_from_props(rec.kind, i, rec.props))
-        reasons: dict[str, dict[tuple[str, str], tuple[str, str]]] = defaultdict(dict)
-        people: dict[str, A.EntityRef] = {}
-        names = {a.id: a.name for a in acts}
-        for start in range(0, len(acts), GAPS_BATCH):
-            batch, dates, first, _ = self._first_level(
-                [(a, []) for a in acts[start:start + GAPS_BATCH]])
-            heads = self._chain_heads([(w, dates[a.id][1]) for a, _ in batch
-                                       for w, _, _, _ in first.get(a.id, ())
-                                       if w.kind in ("Person", "Organization")])
-            for a, _ in batch:
-                at_text = dates[a.id][1].text
-                for who, role, detail, _ in first.get(a.id, ()):
-                    if who.kind == "Person":
-                        people[who.id] = who
-                        reasons[who.id].setdefault((a.id, role), (role, detail))
-                    for h, hdetail in heads.get((who.id, at_text), ()):
-                        if h.other not in people:
-                            people[h.other] = self._ref(h)
-                        reasons[h.other].setdefault((a.id, "superior"), ("superior", hdetail))
-        if not people:
+        scan = gap_scan(self.store, self.include_restricted, self._clusters, ROLE_WEIGHT)
+        if not scan.people:
             return ans
-        sanc = self._sanctions(self._clusters(people))
-        gaps: list[A.Gap] = []
-        for pid, person in people.items():
-            mine = sanc.get(pid, {})
-            if any(s.active for s in mine.get(auth, [])):
-                continue
-            rs = sorted((A.GapReason(role=role, detail=detail, act_id=act_id,  # type: ignore[arg-type]
-                                     act_name=names.get(act_id))
-                         for (act_id, _), (role, detail) in reasons[pid].items()),
-                        key=lambda r: (r.act_id, r.role, r.detail))
-            per_act: dict[str, float] = defaultdict(float)
-            for r in rs:
-                per_act[r.act_id] = max(per_act[r.act_id], ROLE_WEIGHT[r.role])
-            gaps.append(A.Gap(person=person, score=sum(per_act.values()), reasons=rs,
-                              other_sanctions={k: v for k, v in mine.items()}))
-        gaps.sort(key=lambda g: (-g.score, (g.person.name or "").lower(), g.person.id))
-        ans.total = len(gaps)
-        ans.gaps = gaps[:limit]
+        sanc = self._sanctions(self._clusters(scan.people))
+        ranked = sorted((-scan.score[pid], (pname or "").lower(), pid)
+                        for pid, pname in scan.people.items()
+                        if not any(s.active for s in sanc.get(pid, {}).get(auth, [])))
+        ans.total = len(ranked)
+        for neg_score, _, pid in ranked[:limit]:
+            rs = [A.GapReason(role=role, detail=detail, act_id=act_id,  # type: ignore[arg-type]
+                              act_name=scan.act_names.get(act_id))
+                  for act_id, role, detail in scan.shown[pid]]
+            ans.gaps.append(A.Gap(
+                person=A.EntityRef(id=pid, kind="Person", name=scan.people[pid]),
+                score=-neg_score, reasons=rs, reasons_total=scan.total[pid],
+                other_sanctions={k: v for k, v in sanc.get(pid, {}).items()}))
         return self._finish(ans)
 
     # -- search --------------------------------------------------------------------------
@@ -1166,23 +1211,21 @@ class GraphQueries:
         if length is None:
             return ans
         ans.length = length
-        g = proj.graph
-        chosen: list[list[str]] = []
+        idx = proj.index
+        chosen: list[list[int]] = []
         for p in node_paths:
             keys = []
             for u, v in zip(p, p[1:]):
-                par = {k: x for k, x in g.get_edge_data(u, v).items()
-                       if proj.edge_status(x, bounds) is not Validity.INVALID}
-                keys.append(min(par, key=lambda k: edge_rank(proj, par[k], k, bounds)))
+                par = [e for e in proj.edges_between(idx[u], idx[v])
+                       if proj.edge_status(e, bounds) is not Validity.INVALID]
+                keys.append(min(par, key=lambda e: edge_rank(proj, e, bounds)))
             chosen.append(keys)
         # fetch the full claims of the chosen edges (one lookup per node kind)
-        wanted = {k for ks in chosen for k in ks}
-        starts = {proj.graph.edges[u, v, k]["src"]
-                  for p, ks in zip(node_paths, chosen) for (u, v), k in zip(zip(p, p[1:]), ks)}
+        wanted = {proj.claim_id(k) for ks in chosen for k in ks}
+        starts = {proj.claim_from(k) for ks in chosen for k in ks}
+        types = sorted({proj.claim_type(k) for ks in chosen for k in ks})
         claims: dict[str, A.Claim] = {}
-        info = proj.graph.nodes
-        types = sorted({g.edges[u, v, k]["type"] for p, ks in zip(node_paths, chosen)
-                        for (u, v), k in zip(zip(p, p[1:]), ks)})
+        info = {n: proj.node(idx[n]) for p in node_paths for n in p}
         for e in self._edges(starts, "out", types, d):
             if e.id in wanted:
                 claims[e.id] = self._claim(e, {e.src: info[e.src].get("name") or e.src})
@@ -1190,7 +1233,7 @@ class GraphQueries:
             nodes = [A.EntityRef(id=n, kind=info[n]["kind"], name=info[n].get("name") or n,
                                  subtype=info[n].get("subtype"), date=info[n].get("date"))
                      for n in p]
-            cl = [claims[k] for k in ks if k in claims]
+            cl = [claims[c] for c in (proj.claim_id(k) for k in ks) if c in claims]
             ans.paths.append(A.Path(nodes=nodes, claims=cl,
                                     status=_worst(*(c.status for c in cl)) if d else None))
         return self._finish(ans)
@@ -1281,20 +1324,15 @@ class GraphQueries:
             raise BadParameter("limit", "must be at least 1")
         d = parse_at(at)
         proj = projection(self.store)
-        view = proj.view(include_restricted=self.include_restricted,
-                         at=(d.lo, d.hi) if d else None, kinds=set(kinds))
-        g = nx.Graph()
-        g.add_nodes_from(view.nodes)
-        for u, v in view.edges():
-            if u != v:
-                g.add_edge(u, v)
+        g = proj.simple_graph(include_restricted=self.include_restricted,
+                              at=(d.lo, d.hi) if d else None, kinds=set(kinds))
         ans = A.AnalyticsAnswer(measure=measure, kinds=kinds, at=d.text if d else None,
                                 nodes=g.number_of_nodes(), edges=g.number_of_edges())
-        info = proj.graph.nodes
 
         def ref(n: str) -> A.EntityRef:
-            return A.EntityRef(id=n, kind=info[n]["kind"], name=info[n].get("name") or n,
-                               subtype=info[n].get("subtype"), date=info[n].get("date"))
+            info = proj.node(proj.index[n])
+            return A.EntityRef(id=n, kind=info["kind"], name=info.get("name") or n,
+                               subtype=info.get("subtype"), date=info.get("date"))
 
         scores: dict[str, float]
         if measure == "degree":
