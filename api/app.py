@@ -20,12 +20,14 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 from api import problems
 from api.guard import AnswerCache
@@ -136,6 +138,7 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
         yield
 
     app = FastAPI(title=title, version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None,  # served below from local files: no CDN needed offline
                   openapi_tags=[
                       {"name": "entities", "description": "profile, chain, accountability, "
                                                           "linked officials, timeline"},
@@ -169,7 +172,18 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
         app.include_router(router)
 
     app.mount("/static/vis", StaticFiles(directory=str(vis_assets_dir())), name="vis")
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        """Swagger UI from the swagger-ui-bundle wheel (FastAPI's default loads it from a
+        CDN, which an air-gapped deployment or this machine cannot reach)."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{title}: API",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:

@@ -37,6 +37,11 @@ def test_openapi_and_docs(public) -> None:  # type: ignore[no-untyped-def]
         "application/json"]["schema"]["$ref"].endswith("/Profile")
     docs = public.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # offline: the page's script and style come from this server, not a CDN
+    assert "cdn.jsdelivr" not in docs.text and "/static/swagger/swagger-ui-bundle.js" in docs.text
+    js = public.get("/static/swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
+    assert public.get("/static/swagger/swagger-ui.css").status_code == 200
 
 
 def test_home_redirects_to_search_page(public) -> None:  # type: ignore[no-untyped-def]
