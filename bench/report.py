@@ -40,20 +40,27 @@ def render(r: dict[str, Any]) -> str:
             f"**no** (x{v.get('off_by_factor')})"
         out.append(f"| {k} | {_f(v['value'])} | {v['target']} | {met} |")
     ing = r.get("ingest", {})
-    out.append("\n**Ingest** (parse -> validate -> check references -> bulk COPY -> commit, one "
-               "process):\n")
-    out.append("| records | parse s | check s | write+commit s | total s | records/s | "
-               "peak RSS MiB | db MiB | close (checkpoint) s |")
-    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    out.append("\n**Ingest** (`ingest_path(store, \"native\", folder)`, what `accgraph ingest "
+               f"native` runs: parse -> validate -> check references -> write -> commit -> "
+               f"matching; path taken: {ing.get('path', '-')}; buffer pool "
+               f"{_f(ing.get('buffer_pool_mib'))} MiB):\n")
+    out.append("| records | parse s | check s | write+commit s | match s | total s | records/s "
+               "| CPU s (main + workers) | peak RSS MiB (main / worker) | db MiB |")
+    out.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     out.append(f"| {_f(ing.get('records'))} | {_f(ing.get('parse_s'))} | "
                f"{_f(ing.get('check_s'))} | {_f(ing.get('write_commit_s'))} | "
+               f"{_f(ing.get('match_s'), 2)} | "
                f"{_f(ing.get('total_s'))} | {_f(ing.get('records_per_second'))} | "
-               f"{_f(ing.get('peak_rss_mib'))} | {_f(ing.get('db_size_mib'))} | "
-               f"{_f(ing.get('close_checkpoint_s'))} |")
+               f"{_f(ing.get('cpu_self_s'))} + {_f(ing.get('cpu_workers_s'))} | "
+               f"{_f(ing.get('peak_rss_mib'))} / {_f(ing.get('worker_peak_rss_mib'))} | "
+               f"{_f(ing.get('db_size_mib'))} |")
+    if ing.get("stages_s"):
+        out.append("\nStages (s): " + ", ".join(f"{k} {v}" for k, v in ing["stages_s"].items())
+                   + ".")
     lo = r.get("ingest_loader")
     if lo:
-        out.append(f"\nThe full `ingest_path` (diff, `write_changes` = bulk COPY for new records, "
-                   f"then entity matching) at scale "
+        out.append(f"\nThe record path (`ACCGRAPH_FAST_NATIVE=0`: the reader's Python records, "
+                   f"the loader's diff, `write_changes`, matching) at scale "
                    f"{lo['scale']}: {_f(lo.get('records'))} records in {_f(lo.get('total_s'))} s"
                    f" = {_f(lo.get('records_per_second'))} records/s.")
     out.append("\n**Named queries** (p50 / p95 ms; `n` = random inputs run within the budget; "
@@ -81,9 +88,18 @@ def render(r: dict[str, Any]) -> str:
                    f"{_ratio(rat.get('engine_over_networkx_p95'))} | {errs} |")
     w = r.get("engine", {}).get("warmup", {})
     if w:
-        out.append(f"\nOne-off per process: search index build {_f(w.get('search_index_build_s'))}"
-                   f" s; networkx projection build {_f(w.get('paths_projection_build_s'))} s "
-                   f"(RSS after it {_f(w.get('rss_after_projection_mib'))} MiB).")
+        out.append(f"\nOne-off per query process (and per committed write): search index build "
+                   f"{_f(w.get('search_index_build_s'))} s (RSS after it "
+                   f"{_f(w.get('rss_after_index_mib'))} MiB); hierarchy cache build "
+                   f"{_f(w.get('structure_build_s'))} s (RSS after it "
+                   f"{_f(w.get('rss_after_structure_mib'))} MiB); paths projection build "
+                   f"{_f(w.get('paths_projection_build_s'))} s (RSS after it "
+                   f"{_f(w.get('rss_after_projection_mib'))} MiB).")
+        peaks = {n: q.get("process_peak_rss_mib") for n, q in eng.items()
+                 if q.get("process_peak_rss_mib")}
+        if peaks:
+            out.append("Peak RSS per query process (MiB): "
+                       + ", ".join(f"{n} {_f(v)}" for n, v in peaks.items()) + ".")
     for b in ("dicts", "networkx"):
         x = bl.get(b)
         if x and not x.get("failed"):
@@ -95,19 +111,27 @@ def render(r: dict[str, Any]) -> str:
     if api.get("failed"):
         out.append(f"\n**API**: failed: {api['failed']}")
     elif api:
-        out.append("\n**API** (`accgraph serve`, one process; load generator on the same 2 "
-                   "cores, 127.0.0.1):\n")
+        out.append(f"\n**API** (`accgraph serve`, {api.get('workers', 1)} worker process(es), "
+                   f"answer cache {api.get('answer_cache_mib') or 'off'}; ready (name index "
+                   f"built) {api.get('ready_seconds')} s after start; load generator on the "
+                   "same 2 cores, 127.0.0.1; every chain request distinct):\n")
         out.append("| load | clients | requests | seconds | req/s | p50 ms | p99 ms | errors |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for c, s in (api.get("chain") or {}).items():
-            out.append(f"| chain | {c} | {s['requests']} | {s['seconds']} | "
+
+        def row(name: str, s: dict[str, Any]) -> None:
+            out.append(f"| {name} | {s.get('clients', '-')} | {s['requests']} | {s['seconds']} | "
                        f"{_f(s['throughput_rps'])} | {_f(s['p50_ms'])} | {_f(s['p99_ms'])} | "
                        f"{s['errors']} |")
-        m = api.get("mixed")
-        if m:
-            out.append(f"| mixed | {m['clients']} | {m['requests']} | {m['seconds']} | "
-                       f"{_f(m['throughput_rps'])} | {_f(m['p50_ms'])} | {_f(m['p99_ms'])} | "
-                       f"{m['errors']} |")
+
+        if api.get("health"):
+            row("/health (generator ceiling)", api["health"])
+        for c, s in (api.get("chain") or {}).items():
+            row("chain", s | {"clients": s.get("clients", c)})
+        if api.get("chain_hot"):
+            row(f"chain, {api['chain_hot']['inputs']} inputs repeated (cache hits)",
+                api["chain_hot"])
+        if api.get("mixed"):
+            row("mixed", api["mixed"])
         out.append(f"\nServer memory at the end: {api.get('server_mem')}.")
     return "\n".join(out)
 

@@ -277,7 +277,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": "python -m bench.run " + " ".join(argv if argv is not None else
                                                       sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform(), "engine": _engine_version()},
+                    "platform": platform.platform(), "engine": _engine_version(),
+                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
     }
     folder, info = ensure_data(a.scale, a.seed)
     results["data"] = {k: v for k, v in info.items() if k != "files"} | {"files": info["files"]}
@@ -339,6 +340,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["ratios"] = ratios(results)
     results["targets"] = evaluate(results)
     results["seconds"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     a.results.mkdir(parents=True, exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     text = json.dumps(results, indent=1)

@@ -253,6 +253,8 @@ def render_gaps(ans: A.GapsAnswer) -> None:
             f"{role} in {len(acts)} act(s): {', '.join(acts[:3])}"
             + (f" (+{len(acts) - 3})" if len(acts) > 3 else "")
             for role, acts in by_role.items())
+        if g.reasons_total > len(g.reasons):
+            why += f" (first {len(g.reasons)} of {g.reasons_total} reasons listed)"
         table.add_row(str(i), _name(g.person), f"{g.score:g}", _esc(why),
                       _esc(_sanctions_text(g.other_sanctions)))
     out.print(table)
