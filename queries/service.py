@@ -65,6 +65,8 @@ BETWEENNESS_SAMPLE = 500  # above this many nodes betweenness is estimated from 
 _INDEXES: "weakref.WeakKeyDictionary[Store, NameIndex]" = weakref.WeakKeyDictionary()
 _SAME_AS: "weakref.WeakKeyDictionary[Store, tuple[int, dict[str, list[tuple[str, bool]]]]]" = \
     weakref.WeakKeyDictionary()
+# a claim's bound columns and what a missing one widens to (the edge queries' coalesce)
+_BOUNDS = {"from_lo": MIN_DAY, "from_hi": MAX_DAY, "to_lo": MIN_DAY, "to_hi": MAX_DAY}
 
 
 class _Structure:
@@ -82,6 +84,7 @@ class _Structure:
         self._claims: dict[int, dict[str, Any]] = {}
         self._nodes: dict[str, tuple[str, dict[str, Any]]] = {}
         self.tables: list[tuple[str, dict[str, pa.Array], list[str], list[str], list[str]]] = []
+        self.extra_keys: dict[str, tuple[str, ...]] = {}  # a type's x_* row keys, in order
         ends_a: list[pa.Array] = []
         ends_b: list[pa.Array] = []
         t_code: list[np.ndarray] = []
@@ -89,6 +92,10 @@ class _Structure:
         t_has: list[np.ndarray] = []
         t_hi: list[np.ndarray] = []
         t_restr: list[np.ndarray] = []
+        t_brestr: list[np.ndarray] = []
+        t_ahead: list[np.ndarray] = []
+        t_bhead: list[np.ndarray] = []
+        t_bounds: dict[str, list[np.ndarray]] = {c: [] for c in _BOUNDS}
         for rel_type in STRUCTURE_TYPES:
             t = store.run_arrow(structure_query(rel_type))
             if not t.num_rows:
@@ -98,7 +105,9 @@ class _Structure:
                         else pa.array([], self_table.schema.field(c).type))
                     for c in self_table.column_names}
             code = len(self.tables)
-            self.tables.append((rel_type, cols, structure_extras(rel_type),
+            extras = structure_extras(rel_type)
+            self.extra_keys[rel_type] = tuple("x_" + f for f in extras)
+            self.tables.append((rel_type, cols, extras,
                                 structure_node_fields(rel_type, 0),
                                 structure_node_fields(rel_type, 1)))
             a_hi = cols.get("a_date_hi")
@@ -117,6 +126,19 @@ class _Structure:
             t_restr.append(np.zeros(t.num_rows, dtype=bool) if a_r is None else np.asarray(
                 pc.fill_null(a_r.cast(pa.bool_()), False).to_numpy(zero_copy_only=False),
                 dtype=bool))
+            for side, flags in (("a", t_ahead), ("b", t_bhead)):
+                h = cols.get(side + "_is_head")
+                flags.append(np.zeros(t.num_rows, dtype=bool) if h is None else (
+                    np.asarray(pc.fill_null(h, False).to_numpy(zero_copy_only=False),
+                               dtype=bool) if pa.types.is_boolean(h.type)
+                    else np.ones(t.num_rows, dtype=bool)))  # not a flag: keep all (no filter)
+            b_r = cols.get("b_restricted")
+            t_brestr.append(np.zeros(t.num_rows, dtype=bool) if b_r is None else np.asarray(
+                pc.fill_null(b_r.cast(pa.bool_()), False).to_numpy(zero_copy_only=False),
+                dtype=bool))
+            for c, missing in _BOUNDS.items():
+                t_bounds[c].append(np.asarray(pc.fill_null(cols[c].cast(pa.int64()), missing)
+                                              .to_numpy(zero_copy_only=False), dtype=np.int64))
             ends_a.append(cols["a_id"].cast(pa.large_string()))
             ends_b.append(cols["b_id"].cast(pa.large_string()))
             t_code.append(np.full(t.num_rows, code, dtype=np.int64))
@@ -131,6 +153,8 @@ class _Structure:
             self.a_dated = np.empty(0, bool)
             self.a_date_hi = np.empty(0, np.int64)
             self.a_restricted = np.empty(0, bool)
+            self.c_from_lo = self.c_from_hi = self.c_to_lo = self.c_to_hi = np.empty(0, np.int64)
+            self.n_restricted = self.n_head = np.empty(0, bool)
             return
         all_a, all_b = pa.concat_arrays(ends_a), pa.concat_arrays(ends_b)
         uniq = pc.unique(pa.concat_arrays([all_a, all_b]))
@@ -140,6 +164,9 @@ class _Structure:
         # the from-end's date (an incident's), for "earlier incidents" without building rows
         self.a_dated, self.a_date_hi = np.concatenate(t_has), np.concatenate(t_hi)
         self.a_restricted = np.concatenate(t_restr)
+        # each claim's validity bounds, missing ones already widened (the Cypher coalesce)
+        self.c_from_lo, self.c_from_hi, self.c_to_lo, self.c_to_hi = (
+            np.concatenate(t_bounds[c]) for c in _BOUNDS)
         self.c_a = np.asarray(pc.index_in(all_a, value_set=uniq).to_numpy(), dtype=np.int64)
         self.c_b = np.asarray(pc.index_in(all_b, value_set=uniq).to_numpy(), dtype=np.int64)
         n = len(self.ids)
@@ -157,6 +184,14 @@ class _Structure:
         self.n_side = (first >= m).astype(np.int64)
         claim_of = np.where(first >= m, first - m, first)
         self.n_code, self.n_row = self.c_code[claim_of], self.c_row[claim_of]
+        # each node's restricted flag, read where ``node`` reads its display fields
+        b_restricted = np.concatenate(t_brestr)
+        self.n_restricted = np.where(first >= m, b_restricted[claim_of],
+                                     self.a_restricted[claim_of])
+        # each node's is_head flag, likewise (True where it cannot be told: a pre-filter)
+        self.n_head = np.where(first >= m, np.concatenate(t_bhead)[claim_of],
+                               np.concatenate(t_ahead)[claim_of])
+        self._type_masks: dict[frozenset[str], np.ndarray] = {}
 
     def neighbours(self, direction: str, nid: str) -> list[tuple[int, str]]:
         """(claim, other end) of the claims leaving (out) or entering (in) ``nid``."""
@@ -167,6 +202,63 @@ class _Structure:
         claims = self.slot[direction][int(ptr[n]):int(ptr[n + 1])].tolist()
         other = self.c_b if direction == "out" else self.c_a
         return [(c, self.ids[int(other[c])]) for c in claims]
+
+    def select(self, direction: str, nids: Sequence[str], types: set[str], d_lo: int,
+               d_hi: int, include_restricted: bool, heads_only: bool = False
+               ) -> list[tuple[str, int, str, bool]]:
+        """(node, claim, other end, certainly valid) of the claims of ``types`` leaving
+        (out) or entering (in) each of ``nids``, in adjacency order, keeping only those
+        whose other end is visible and that are not certainly invalid in [d_lo, d_hi].
+
+        Decided on the arrays so that no row is built for the claims dropped (at a date,
+        most posts into an organisation and most holders of its head posts are): the same
+        arithmetic as ``GraphQueries._structure_edge`` on the widened bounds. With
+        ``heads_only`` the claims whose other end is not a head post (``o_is_head``
+        false or missing) are dropped too."""
+        index = self.index
+        ns = [index[nid] for nid in nids if nid in index]
+        if not ns:
+            return []
+        ptr, slot = self.ptr[direction], self.slot[direction]
+        if len(ns) == 1:
+            a, b = int(ptr[ns[0]]), int(ptr[ns[0] + 1])
+            if a == b:
+                return []
+            cs = slot[a:b]
+            src: np.ndarray | None = None
+        else:
+            na = np.asarray(ns)
+            starts, ends = ptr[na].tolist(), ptr[na + 1].tolist()
+            counts = [b - a for a, b in zip(starts, ends)]
+            if not any(counts):
+                return []
+            cs = np.concatenate([slot[a:b] for a, b in zip(starts, ends)])
+            src = np.repeat(np.arange(len(ns)), counts)
+        key = frozenset(types)
+        tmask = self._type_masks.get(key)
+        if tmask is None:
+            tmask = np.array([t[0] in types for t in self.tables], dtype=bool)
+            self._type_masks[key] = tmask
+        keep = tmask[self.c_code[cs]]
+        keep &= self.c_from_lo[cs] <= d_hi
+        keep &= self.c_to_hi[cs] >= d_lo
+        others = (self.c_b if direction == "out" else self.c_a)[cs]
+        if not include_restricted:
+            keep &= ~self.n_restricted[others]
+        if heads_only:
+            keep &= self.n_head[others]
+        pos = np.flatnonzero(keep)
+        if not len(pos):
+            return []
+        cs, others = cs[pos], others[pos]
+        valid = (self.c_from_hi[cs] <= d_lo) & (self.c_to_lo[cs] >= d_hi)
+        ids = self.ids
+        if src is None:
+            nid = ids[ns[0]]
+            return [(nid, c, ids[o], v) for c, o, v in zip(
+                cs.tolist(), others.tolist(), valid.tolist())]
+        return [(ids[ns[s]], c, ids[o], v) for s, c, o, v in zip(
+            src[pos].tolist(), cs.tolist(), others.tolist(), valid.tolist())]
 
     def type_of(self, c: int) -> str:
         return self.tables[int(self.c_code[c])][0]
@@ -283,6 +375,9 @@ class Edge:
     direction: str  # out: src is the claim's from; in: src is its to
     row: dict[str, Any] = field(repr=False)
     status: str | None = None
+    # the row's ``x_*`` keys in row order, when known (structure rows), so that ``_claim``
+    # need not scan every key of the row for them
+    extras: Sequence[str] | None = field(default=None, repr=False)
 
     @property
     def from_id(self) -> str:
@@ -309,9 +404,9 @@ def parse_at(at: str | None, field_name: str = "at") -> FuzzyDate | None:
 
 
 def _worst(*statuses: str | None) -> Any:
-    if any(s == "dates_unknown" for s in statuses):
+    if "dates_unknown" in statuses:
         return "dates_unknown"
-    if any(s == "valid" for s in statuses):
+    if "valid" in statuses:
         return "valid"
     return None
 
@@ -364,7 +459,10 @@ class GraphQueries:
         return {k: v for k, v in found.items() if self._visible(v.props.get("restricted"))}
 
     def _edges(self, ids: Iterable[str], direction: str, types: Sequence[str] = (),
-               at: FuzzyDate | None = None) -> list[Edge]:
+               at: FuzzyDate | None = None, heads_only: bool = False) -> list[Edge]:
+        """The claims of ``types`` leaving (out) or entering (in) ``ids``, visible and not
+        certainly invalid at ``at``; with ``heads_only``, only those whose other end is a
+        head post (the structure path then builds no row for the others)."""
         by_kind: dict[str, list[str]] = defaultdict(list)
         for nid in sorted(set(ids)):
             kind = kind_of_id(nid)
@@ -373,7 +471,8 @@ class GraphQueries:
         d_lo, d_hi = (at.lo, at.hi) if at is not None else (MIN_DAY, MAX_DAY)
         out: list[Edge] = []
         if types and _STRUCTURE_SET.issuperset(types):
-            self._structure_edges(by_kind, direction, set(types), d_lo, d_hi, at, out)
+            self._structure_edges(by_kind, direction, set(types), d_lo, d_hi, at, out,
+                                  heads_only)
             out.sort(key=lambda e: (e.src, e.type, e.other, e.id))
             return out
         for kind, kind_ids in by_kind.items():
@@ -388,6 +487,8 @@ class GraphQueries:
             for row in rows:
                 if not self._visible(row.get("o_restricted")):
                     continue
+                if heads_only and not row.get("o_is_head"):
+                    continue
                 out.append(Edge(row["src"], row["type"], row["id"], row["other"],
                                 row["okind"], direction, row,
                                 row["status"] if at is not None else None))
@@ -395,19 +496,19 @@ class GraphQueries:
         return out
 
     def _structure_edges(self, by_kind: dict[str, list[str]], direction: str, types: set[str],
-                         d_lo: int, d_hi: int, at: FuzzyDate | None, out: list[Edge]) -> None:
+                         d_lo: int, d_hi: int, at: FuzzyDate | None, out: list[Edge],
+                         heads_only: bool = False) -> None:
         """``_edges`` for the hierarchy relations, from the in-process structure: the same
         rows the named edge queries return, filtered and marked with the same arithmetic
         as their Cypher (``coalesce`` of missing bounds to the widest span)."""
         st = _structure(self.store)
-        for kind_ids in by_kind.values():
-            for nid in kind_ids:
-                for idx, other in st.neighbours(direction, nid):
-                    if st.type_of(idx) not in types:
-                        continue
-                    e = self._structure_edge(st, nid, idx, other, direction, d_lo, d_hi, at)
-                    if e is not None:
-                        out.append(e)
+        nids = [nid for kind_ids in by_kind.values() for nid in kind_ids]
+        for nid, idx, other, valid in st.select(direction, nids, types, d_lo, d_hi,
+                                                self.include_restricted, heads_only):
+            e = self._structure_row(st, nid, idx, other, direction,
+                                    "valid" if valid else "dates_unknown", at)
+            if not heads_only or e.row.get("o_is_head"):  # the arrays only pre-filter
+                out.append(e)
 
     def _structure_edge(self, st: _Structure, nid: str, idx: int, other: str, direction: str,
                         d_lo: int, d_hi: int, at: FuzzyDate | None) -> Edge | None:
@@ -424,9 +525,16 @@ class GraphQueries:
         if f_lo > d_hi or t_hi < d_lo:
             return None
         status = "valid" if f_hi <= d_lo and t_lo >= d_hi else "dates_unknown"
+        return self._structure_row(st, nid, idx, other, direction, status, at)
+
+    def _structure_row(self, st: _Structure, nid: str, idx: int, other: str, direction: str,
+                       status: str, at: FuzzyDate | None) -> Edge:
+        """One in-process claim, already kept, as the edge queries return it."""
+        c = st.claim(idx)
+        okind, ofields = st.node(other)
         row = {**c, **ofields, "src": nid, "other": other, "okind": okind, "status": status}
         return Edge(nid, c["type"], c["id"], other, okind, direction, row,
-                    status if at is not None else None)
+                    status if at is not None else None, st.extra_keys[c["type"]])
 
     def _ref(self, e: Edge) -> A.EntityRef:
         r = e.row
@@ -437,8 +545,9 @@ class GraphQueries:
 
     def _claim(self, e: Edge, names: dict[str, str] | None = None) -> A.Claim:
         r = e.row
-        extra = {k[2:]: v for k, v in r.items()
-                 if k.startswith("x_") and k != "x_role" and v is not None}
+        keys = e.extras if e.extras is not None else [k for k in r if k.startswith("x_")]
+        extra = {k[2:]: v for k, v in ((k, r[k]) for k in keys)
+                 if k != "x_role" and v is not None}
         sids = list(r.get("source_ids") or [])
         other_name = r.get("o_name")
         names = names or {}
@@ -455,10 +564,21 @@ class GraphQueries:
     def _finish(self, answer: Any) -> Any:
         """Resolve every claim's sources in one lookup; fill actors' and sanctions' sources."""
         models = list(_walk(answer))
-        wanted: set[str] = set()
+        self._resolve_sources([m for m in models if isinstance(m, A.Claim)])
         for m in models:
-            if isinstance(m, A.Claim):
-                wanted.update(m.source_ids)
+            if isinstance(m, A.Actor):
+                m.sources = _union_sources(m.path)
+            elif isinstance(m, A.SanctionRef) and m.claim is not None:
+                m.sources = list(m.claim.sources)
+        return answer
+
+    def _resolve_sources(self, claims: Sequence[A.Claim]) -> None:
+        """Every claim's sources resolved in one lookup (each claim once: callers pass
+        distinct objects); a restricted source is dropped when restricted records are
+        hidden, an unknown one is shown as missing."""
+        wanted: set[str] = set()
+        for m in claims:
+            wanted.update(m.source_ids)
         known = _sources(self.store) if wanted else {}
         rest = sorted(s for s in wanted if s not in known)
         found = {k: r.props for k, r in self.store.get_nodes(rest).items()} if rest else {}
@@ -475,17 +595,29 @@ class GraphQueries:
                                         publisher=p.get("publisher"), date=p.get("date"),
                                         reference=p.get("reference"), url=p.get("url"),
                                         kind=p.get("kind"))
-        for m in models:
-            if isinstance(m, A.Claim):
+        for m in claims:
+            if hidden:
                 m.source_ids = [s for s in m.source_ids if s not in hidden]
-                m.sources = [refs[s] for s in m.source_ids]
-                m.attested = sorted({s.date for s in m.sources if s.date})
-        for m in models:
-            if isinstance(m, A.Actor):
-                m.sources = _union_sources(m.path)
-            elif isinstance(m, A.SanctionRef) and m.claim is not None:
-                m.sources = list(m.claim.sources)
-        return answer
+            m.sources = [refs[s] for s in m.source_ids]
+            m.attested = sorted({s.date for s in m.sources if s.date})
+
+    def _finish_chain(self, ans: A.ChainAnswer) -> A.ChainAnswer:
+        """``_finish`` for a chain answer, without walking its every model (that walk cost
+        as much as the chain): a ``ChainAnswer`` holds claims only in its posts, its
+        organisations' parent links and heads, and no actor or sanction."""
+        seen: dict[int, A.Claim] = {}
+        for p in ans.posts:
+            seen[id(p.holds)] = p.holds
+            if p.position_in is not None:
+                seen[id(p.position_in)] = p.position_in
+        for o in ans.organizations:
+            for link in o.parents:
+                seen[id(link.claim)] = link.claim
+            for h in o.heads:
+                seen[id(h.holds)] = h.holds
+                seen[id(h.position_in)] = h.position_in
+        self._resolve_sources(list(seen.values()))
+        return ans
 
     # -- resolution ----------------------------------------------------------------------
     def resolve(self, ref: str, kinds: Sequence[str] | None = None) -> A.EntityRef:
@@ -660,7 +792,7 @@ class GraphQueries:
         ent = self._resolve_kind(ref, ("Person", "Position", "Organization"),
                                  "a chain of command")
         ans, _ = self._chain_core(ent, d)
-        return self._finish(ans)
+        return self._finish_chain(ans)
 
     def _chain_core(self, ent: A.EntityRef, at: FuzzyDate
                     ) -> tuple[A.ChainAnswer, dict[str, list[A.Claim]]]:
@@ -699,7 +831,9 @@ class GraphQueries:
                 claims[key] = c
             return c
 
-        refs: dict[str, A.EntityRef] = {}  # every organisation seen, by id
+        # every organisation seen, by id: the first reference built is kept (a model is
+        # built only for an organisation not yet seen)
+        refs: dict[str, A.EntityRef] = {}
         answers: dict[tuple[str, str], A.ChainAnswer] = {}
         cands: dict[tuple[str, str], dict[str, list[list[A.Claim]]]] = {}
         for key, (ent, at) in uniq.items():
@@ -737,7 +871,9 @@ class GraphQueries:
                         if e.type == "MEMBER_OF":
                             if e.okind != "Organization":
                                 continue
-                            org = refs.setdefault(e.other, self._ref(e))
+                            if e.other not in refs:
+                                refs[e.other] = self._ref(e)
+                            org = refs[e.other]
                             ans.posts.append(A.ChainPost(
                                 person=person, organization=org, holds=hc, status=hs, via=via))
                             cand[org.id].append([hc])
@@ -747,7 +883,9 @@ class GraphQueries:
                             if ps is None:
                                 continue
                             pc = claim(p, at, ps, {p.src: e.row.get("o_name") or p.src})
-                            org = refs.setdefault(p.other, self._ref(p))
+                            if p.other not in refs:
+                                refs[p.other] = self._ref(p)
+                            org = refs[p.other]
                             ans.posts.append(A.ChainPost(
                                 person=person, position=self._ref(e), organization=org,
                                 holds=hc, position_in=pc, status=_worst(hs, ps), via=via))
@@ -763,7 +901,8 @@ class GraphQueries:
                 for p in pin_of.get(ent.id, ()) if ent.kind == "Position" else ():
                     ps = status(p, at)
                     if ps is not None:
-                        refs.setdefault(p.other, self._ref(p))
+                        if p.other not in refs:
+                            refs[p.other] = self._ref(p)
                         cands[key][p.other].append([claim(p, at, ps, names)])
         for key, (ent, _) in uniq.items():
             if ent.kind == "Organization":
@@ -799,7 +938,8 @@ class GraphQueries:
                         if st is None:
                             continue
                         c = claim(e, at, st, {e.src: refs[e.src].name or e.src})
-                        refs.setdefault(e.other, self._ref(e))
+                        if e.other not in refs:
+                            refs[e.other] = self._ref(e)
                         if e.other not in lv:
                             lv[e.other] = depth + 1
                             nxt.append(e.other)
@@ -812,7 +952,7 @@ class GraphQueries:
         # heads of every organisation on any of the chains
         all_orgs = sorted({o for lv in level.values() for o in lv})
         pin_in: dict[str, list[Edge]] = defaultdict(list)
-        for e in self._edges(all_orgs, "in", ("POSITION_IN",), span):
+        for e in self._edges(all_orgs, "in", ("POSITION_IN",), span, heads_only=True):
             if e.okind == "Position" and e.row.get("o_is_head"):
                 pin_in[e.src].append(e)
         holders: dict[str, list[Edge]] = defaultdict(list)
