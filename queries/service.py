@@ -41,6 +41,7 @@ from graph.ids import check_id
 from graph.model import COMMON_NODE_FIELDS, NODE_KINDS, kind_of_id
 from graph.names import normalise
 from graph.records import NodeRecord
+from graph.schema import UNSOURCED_EXEMPT
 from graph.store import Store
 from queries import answers as A
 from queries.cypher import (CLAIM_COLUMNS, SAME_AS_ALL, SOURCES_ALL, STRUCTURE_TYPES,
@@ -67,6 +68,7 @@ _SAME_AS: "weakref.WeakKeyDictionary[Store, tuple[int, dict[str, list[tuple[str,
     weakref.WeakKeyDictionary()
 # a claim's bound columns and what a missing one widens to (the edge queries' coalesce)
 _BOUNDS = {"from_lo": MIN_DAY, "from_hi": MAX_DAY, "to_lo": MIN_DAY, "to_hi": MAX_DAY}
+
 
 
 class _Structure:
@@ -557,8 +559,8 @@ class GraphQueries:
             to_name=other_name if e.direction == "out" else names.get(e.src),
             valid_from=r.get("valid_from"), valid_to=r.get("valid_to"),
             confidence=r.get("confidence"), note=r.get("note"), role=r.get("x_role"),
-            extra=extra, source_ids=sids, unsourced=not sids and e.type not in (
-                "SAME_AS", "MENTIONED_IN"), status=e.status,  # type: ignore[arg-type]
+            extra=extra, source_ids=sids, unsourced=not sids and e.type not in UNSOURCED_EXEMPT,
+            status=e.status,  # type: ignore[arg-type]
         )
 
     def _finish(self, answer: Any) -> Any:
@@ -596,8 +598,12 @@ class GraphQueries:
                                         reference=p.get("reference"), url=p.get("url"),
                                         kind=p.get("kind"))
         for m in claims:
-            if hidden:
+            if hidden and m.source_ids:
                 m.source_ids = [s for s in m.source_ids if s not in hidden]
+                if not m.source_ids and m.type not in UNSOURCED_EXEMPT:
+                    # every source is withheld from this caller: to them the claim stands
+                    # unsourced, and it is marked so (never shown as if evidenced)
+                    m.unsourced = True
             m.sources = [refs[s] for s in m.source_ids]
             m.attested = sorted({s.date for s in m.sources if s.date})
 
