@@ -308,3 +308,36 @@ def load(base: str, make_request: Callable[[random.Random], tuple[str, dict[str,
     sees every answer (for checks; keep it cheap)."""
     return asyncio.run(_load(base, make_request, clients, max_requests, max_seconds, seed, ok,
                              timeout, on_answer))
+
+
+class WriteTimer:
+    """Seconds a store spends in its write calls during an ingest, to split "check + diff"
+    from "write" in the ingest benchmarks. Wraps ``store.write`` and ``store.write_changes``
+    in place (``restore`` puts them back); a write the other calls (write_changes may call
+    write) is counted once, as part of the outer call. ``write`` replaces the store's own
+    write when given (the memorial benchmark's COPY prototype)."""
+
+    def __init__(self, store: Any, write: Callable[..., Any] | None = None,
+                 wrap_changes: bool = True) -> None:
+        self.seconds = 0.0
+        self._store = store
+        self._depth = 0
+        self._saved = (store.write, store.write_changes)
+        store.write = self._timed(write or store.write)
+        if wrap_changes:
+            store.write_changes = self._timed(store.write_changes)
+
+    def _timed(self, fn: Callable[..., Any]) -> Callable[..., None]:
+        def run(*args: Any) -> None:
+            t = time.perf_counter()
+            self._depth += 1
+            try:
+                fn(*args)
+            finally:
+                self._depth -= 1
+            if not self._depth:
+                self.seconds += time.perf_counter() - t
+        return run
+
+    def restore(self) -> None:
+        self._store.write, self._store.write_changes = self._saved

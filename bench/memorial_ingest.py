@@ -43,6 +43,7 @@ def _cpu() -> float:
 
 
 def once(archive: Path, writer: str) -> dict[str, Any]:
+    from bench.common import WriteTimer
     from graph.embedded import EmbeddedStore
     from ingest.formats import get_reader, ingest_path
     from ingest.loader import LoadReport, load_bundle
@@ -50,8 +51,7 @@ def once(archive: Path, writer: str) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="memorial-bench-") as tmp:
         store = EmbeddedStore(Path(tmp) / "g.lbdb")
-        write_seconds = 0.0
-        real_write = store.write
+        base_write: Any = None
         if writer == "copy":
             from bench.memorial_bulk_prototype import write_copy
 
@@ -59,29 +59,9 @@ def once(archive: Path, writer: str) -> dict[str, Any]:
                 with store.transaction():
                     write_copy(store, list(nodes), list(rels))
 
-            base_write: Any = copy_write
-        else:
-            base_write = real_write
-
-        depth = 0  # write_changes may call write: count the outer call only
-
-        def timed(fn: Any) -> Any:
-            def run(*args: Any) -> None:
-                nonlocal write_seconds, depth
-                t = time.perf_counter()
-                depth += 1
-                try:
-                    fn(*args)
-                finally:
-                    depth -= 1
-                if not depth:
-                    write_seconds += time.perf_counter() - t
-            return run
-
-        real_changes = store.write_changes
-        store.write = timed(base_write)  # type: ignore[method-assign]
-        if writer == "store":  # the store's own bulk path for new records
-            store.write_changes = timed(real_changes)  # type: ignore[method-assign]
+            base_write = copy_write
+        # the store's own bulk path for new records is write_changes: time it too
+        timer = WriteTimer(store, write=base_write, wrap_changes=writer == "store")
         c0, t0 = _cpu(), time.perf_counter()
         bundle = get_reader("iran-memorial").read(archive, Progress.quiet())
         c1, t1 = _cpu(), time.perf_counter()
@@ -89,7 +69,7 @@ def once(archive: Path, writer: str) -> dict[str, Any]:
         rejected, bundle.problems = bundle.problems, []
         load_bundle(store, bundle, report)
         c2, t2 = _cpu(), time.perf_counter()
-        load_write = write_seconds
+        load_write = timer.seconds
         match_seconds = 0.0
         if os.environ.get("ACCGRAPH_MATCH", "1") != "0":
             from ingest.matching import link_after_load
@@ -97,8 +77,7 @@ def once(archive: Path, writer: str) -> dict[str, Any]:
             link_after_load(store, list(bundle.nodes.values()), report)
         c3, t3 = _cpu(), time.perf_counter()
         match_seconds = t3 - t2
-        store.write = real_write  # type: ignore[method-assign]
-        store.write_changes = real_changes  # type: ignore[method-assign]
+        timer.restore()
         records = report.records
         first = {
             "victim_files_loaded": sum(1 for n in bundle.nodes.values() if n.kind == "Person"),

@@ -27,6 +27,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import WriteTimer
 from graph.embedded import EmbeddedStore
 from ingest.formats import get_reader, ingest_path
 from ingest.loader import LoadReport, load_bundle
@@ -46,25 +47,7 @@ def run(data: Path, with_seed: bool) -> dict[str, Any]:
             from ingest.seed import seed_data_path
 
             ingest_path(store, "native", seed_data_path())
-        write_seconds = 0.0
-        depth = 0  # write_changes may call write: count the outer call only
-        real_write, real_changes = store.write, store.write_changes
-
-        def timed(fn: Any) -> Any:
-            def run(*args: Any) -> None:
-                nonlocal write_seconds, depth
-                t = time.perf_counter()
-                depth += 1
-                try:
-                    fn(*args)
-                finally:
-                    depth -= 1
-                if not depth:
-                    write_seconds += time.perf_counter() - t
-            return run
-
-        store.write = timed(real_write)  # type: ignore[method-assign]
-        store.write_changes = timed(real_changes)  # type: ignore[method-assign]
+        timer = WriteTimer(store)
         rss_before = peak_rss_mb()
         c0 = time.process_time()
         t0 = time.perf_counter()
@@ -76,7 +59,7 @@ def run(data: Path, with_seed: bool) -> dict[str, Any]:
         load_bundle(store, bundle, report)
         t2 = time.perf_counter()
         c2 = time.process_time()
-        load_write = write_seconds
+        load_write = timer.seconds
         link_after_load(store, list(bundle.nodes.values()), report)
         t3 = time.perf_counter()
         c3 = time.process_time()

@@ -186,49 +186,6 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def table(results: dict[str, Any]) -> str:
-    lines = [f"scale {results['scale']}: {results['data']['nodes']:,} nodes, "
-             f"{results['data']['relations']:,} relations"]
-    ing = results.get("ingest", {})
-    lines.append(f"ingest (bulk): {ing.get('records_per_second'):,} records/s "
-                 f"(parse {ing.get('parse_s')} s, check {ing.get('check_s')} s, "
-                 f"write+commit {ing.get('write_commit_s')} s), peak {ing.get('peak_rss_mib')} MiB,"
-                 f" db {ing.get('db_size_mib')} MiB")
-    lo = results.get("ingest_loader") or {}
-    if lo:
-        lines.append(f"ingest (current loader, scale {lo.get('scale')}): "
-                     f"{lo.get('records_per_second'):,} records/s")
-    lines.append(f"{'query':16} {'engine p50/p95 ms':>20} {'dicts p50/p95':>16} "
-                 f"{'networkx p50/p95':>18} errors")
-    eng = results.get("engine", {}).get("queries", {})
-    bl = results.get("baselines", {})
-    for name, s in eng.items():
-        if s.get("timed_out") or s.get("failed"):
-            lines.append(f"{name:16} {'timed out' if s.get('timed_out') else 'FAILED'} "
-                         f"({str(s.get('note'))[:100]})")
-            continue
-        d = bl.get("dicts", {}).get("queries", {}).get(name, {})
-        x = bl.get("networkx", {}).get("queries", {}).get(name, {})
-        lines.append(f"{name:16} {s['p50_ms']:>9}/{s['p95_ms']:<10} "
-                     f"{d.get('p50_ms', '-')!s:>7}/{d.get('p95_ms', '-')!s:<8} "
-                     f"{x.get('p50_ms', '-')!s:>8}/{x.get('p95_ms', '-')!s:<9} "
-                     f"{s.get('errors') or ''}")
-    api = results.get("api") or {}
-    for c, s in (api.get("chain") or {}).items():
-        lines.append(f"API chain, {c:>2} clients: {s['throughput_rps']} req/s, p99 "
-                     f"{s['p99_ms']} ms, errors {s['errors']}")
-    if api.get("mixed"):
-        s = api["mixed"]
-        lines.append(f"API mixed, {s['clients']} clients: {s['throughput_rps']} req/s, p99 "
-                     f"{s['p99_ms']} ms, errors {s['errors']}")
-    lines.append("targets:")
-    for k, v in results["targets"].items():
-        mark = "n/a" if v["met"] is None else "MET" if v["met"] else "MISSED"
-        extra = f" (off by x{v['off_by_factor']})" if v.get("off_by_factor") else ""
-        lines.append(f"  {k:30} {v['value']!s:>12} {v['target']:>12}  {mark}{extra}")
-    return "\n".join(lines)
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description="accountability-graph benchmark (issue #7)")
     ap.add_argument("--scale", type=float, default=0.1)
@@ -348,7 +305,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     (a.results / "partial.json").unlink(missing_ok=True)
     (a.results / "latest.json").write_text(
         text, encoding="utf-8")
-    print(table(results))
+    from bench.report import render
+
+    print(render(results))  # the tables BENCHMARKS.md shows
     return results
 
 

@@ -125,25 +125,23 @@ def engine(db: Path, inputs: dict[str, list[Any]], budget: float,
     store = EmbeddedStore(db, read_only=True)
     q = GraphQueries(store, include_restricted=True)
     out: dict[str, Any] = {"queries": {}, "warmup": {}}
-    # one-off costs, paid once per process and per committed write
-    if "search" in only:
-        t0 = time.perf_counter()
-        q.search(inputs["search"][0])
-        out["warmup"]["search_index_build_s"] = round(time.perf_counter() - t0, 2)
-        out["warmup"]["rss_after_index_mib"] = peak_rss_mib()
-    if "chain" in only or "accountability" in only:
-        # the hierarchy held in process (queries.service._structure), once per generation
-        who, at = inputs["chain"][0]
-        t0 = time.perf_counter()
-        q.chain(who, at)
-        out["warmup"]["structure_build_s"] = round(time.perf_counter() - t0, 2)
-        out["warmup"]["rss_after_structure_mib"] = peak_rss_mib()
-    if "paths" in only or "analytics" in only:
-        a, b = inputs["paths"][0]
-        t0 = time.perf_counter()
-        q.paths(a, b)
-        out["warmup"]["paths_projection_build_s"] = round(time.perf_counter() - t0, 2)
-        out["warmup"]["rss_after_projection_mib"] = peak_rss_mib()
+    # one-off costs, paid once per process and per committed write: (queries that need it,
+    # what it builds, the call that builds it) -> <build>_s and rss_after_<rss>_mib
+    warmups: list[tuple[set[str], str, str, Callable[[], Any]]] = [
+        ({"search"}, "search_index_build", "index",
+         lambda: q.search(inputs["search"][0])),
+        # the hierarchy held in process (queries.service._structure)
+        ({"chain", "accountability"}, "structure_build", "structure",
+         lambda: q.chain(*inputs["chain"][0])),
+        ({"paths", "analytics"}, "paths_projection_build", "projection",
+         lambda: q.paths(*inputs["paths"][0])),
+    ]
+    for needed, build, rss, call in warmups:
+        if needed & set(only):
+            t0 = time.perf_counter()
+            call()
+            out["warmup"][f"{build}_s"] = round(time.perf_counter() - t0, 2)
+            out["warmup"][f"rss_after_{rss}_mib"] = peak_rss_mib()
     calls: dict[str, Callable[[Any], Any]] = {
         "chain": lambda x: q.chain(x[0], x[1]),
         "accountability": lambda x: q.accountability(x),
