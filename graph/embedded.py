@@ -266,13 +266,9 @@ class EmbeddedStore(Store):
                 self.execute(cypher, {"rows": rows})
 
     def get_nodes(self, ids: Iterable[str]) -> dict[str, NodeRecord]:
-        from graph.model import kind_of_id
+        from graph.model import ids_by_kind
 
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for node_id in ids:
-            kind = kind_of_id(node_id)
-            if kind:
-                by_kind[kind].append(node_id)
+        by_kind = ids_by_kind(ids)
         found: dict[str, NodeRecord] = {}
         for kind, kind_ids in by_kind.items():
             cols = [c for c, _ in node_columns(kind)]

@@ -8,6 +8,7 @@ behaviour from its schema files, so adding a field or a relation is a one-line c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -240,3 +241,14 @@ def kind_of_id(node_id: str) -> str | None:
     if not sep or not rest:
         return None
     return PREFIX_TO_KIND.get(prefix)
+
+
+def ids_by_kind(ids: Iterable[str]) -> dict[str, list[str]]:
+    """``ids`` grouped by the kind their prefix names, in the order given; ids naming no
+    kind are left out (they cannot be stored, so a look-up has nothing to find)."""
+    out: dict[str, list[str]] = {}
+    for node_id in ids:
+        kind = kind_of_id(node_id)
+        if kind:
+            out.setdefault(kind, []).append(node_id)
+    return out

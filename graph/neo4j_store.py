@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from graph import catalog
-from graph.model import NODE_KINDS, RELATION_TYPES, kind_of_id
+from graph.model import NODE_KINDS, RELATION_TYPES, ids_by_kind
 from graph.neo4j_schema import (
     META_LABEL,
     SHOW_CONSTRAINTS,
@@ -489,11 +489,7 @@ class Neo4jStore(Store):
                          f"was written: {what or 'duplicate ids in one batch'}")
 
     def get_nodes(self, ids: Iterable[str]) -> dict[str, NodeRecord]:
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for node_id in ids:
-            kind = kind_of_id(node_id)
-            if kind:
-                by_kind[kind].append(node_id)
+        by_kind = ids_by_kind(ids)
         if not by_kind:
             return {}
 

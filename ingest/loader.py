@@ -14,7 +14,7 @@ from operator import itemgetter
 from typing import Any
 
 from graph import catalog
-from graph.model import NODE_KINDS, kind_of_id
+from graph.model import NODE_KINDS, ids_by_kind
 from graph.records import NodeRecord, Problem, RelRecord
 from graph.schema import node_columns, rel_columns
 from graph.store import Store
@@ -113,22 +113,24 @@ for _kind in NODE_KINDS:
 _PROBE_BATCH = 20_000
 
 
+def stored_count(store: Store, kind: str) -> int:
+    """How many records of ``kind`` the graph holds: one cheap query that tells the loader
+    (and the matcher) whether reading or comparing anything is worth it."""
+    return int(store.run(f"loader.count.{kind.lower()}")[0]["c"])
+
+
 def stored_nodes(store: Store, ids: Sequence[str]) -> dict[str, NodeRecord]:
     """The stored records among ``ids``, read by the cheapest means for how many of a
     kind the graph holds: none, one count query; at most twice as many as asked for (a
     re-ingest), one scan of the table (cheaper than as many id lookups); many more (a
     first load beside a big graph), an id probe first, then only the records found are
     read whole."""
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for node_id in ids:
-        kind = kind_of_id(node_id)
-        if kind:
-            by_kind[kind].append(node_id)
+    by_kind = ids_by_kind(ids)
     found: dict[str, NodeRecord] = {}
     present: list[str] = []
     for kind, kind_ids in by_kind.items():
         name = kind.lower()
-        count = int(store.run(f"loader.count.{name}")[0]["c"])
+        count = stored_count(store, kind)
         if not count:
             continue
         if count <= 2 * len(kind_ids):

@@ -38,6 +38,7 @@ from graph.names import latinise, normalise, skeleton
 from graph.records import NodeRecord, RelRecord
 from graph.store import Store
 from ingest.build import Where, build_rel
+from ingest.loader import stored_count
 from ingest.review import ACCEPTED, REJECTED, ReviewQueue, ordered
 from ingest.sanctions_common import birth_intervals, fast_tokens
 
@@ -75,10 +76,6 @@ for _kind, _cols in _PROFILE_COLUMNS.items():
         f"matching.profiles_by_id.{_kind.lower()}",
         ladybug=f"UNWIND $ids AS i MATCH (n:{_kind} {{id: i}}) RETURN n.{_cols}",
         doc="the records of one kind with these ids, with what the matcher compares")
-    catalog.register(
-        f"matching.count.{_kind.lower()}",
-        ladybug=f"MATCH (n:{_kind}) RETURN count(n) AS c",
-        doc="how many records of one kind the graph holds (is there anything to match?)")
     catalog.register(
         f"matching.ids.{_kind.lower()}",
         ladybug=f"MATCH (n:{_kind}) RETURN n.id AS id",
@@ -459,7 +456,7 @@ def other_profiles(store: Store, kind: str, own: set[str] | frozenset[str],
     names) would be wasted: the count says whether anything else exists at all (nothing,
     when the graph held nothing before: then matching costs one query), the ids say which
     records, and only those are read in full."""
-    total = int(store.run(f"matching.count.{kind.lower()}")[0]["c"])
+    total = stored_count(store, kind)
     if total <= own_count:
         return []
     others = [r["id"] for r in store.run(f"matching.ids.{kind.lower()}") if r["id"] not in own]

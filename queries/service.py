@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from graph.dates import (MAX_DAY, MIN_DAY, UNKNOWN, DateError, FuzzyDate, Validity, parse_date,
                          validity_on)
 from graph.ids import check_id
-from graph.model import COMMON_NODE_FIELDS, NODE_KINDS, kind_of_id
+from graph.model import COMMON_NODE_FIELDS, NODE_KINDS, ids_by_kind, kind_of_id
 from graph.names import normalise
 from graph.records import NodeRecord
 from graph.schema import UNSOURCED_EXEMPT
@@ -465,11 +465,7 @@ class GraphQueries:
         """The claims of ``types`` leaving (out) or entering (in) ``ids``, visible and not
         certainly invalid at ``at``; with ``heads_only``, only those whose other end is a
         head post (the structure path then builds no row for the others)."""
-        by_kind: dict[str, list[str]] = defaultdict(list)
-        for nid in sorted(set(ids)):
-            kind = kind_of_id(nid)
-            if kind:
-                by_kind[kind].append(nid)
+        by_kind = ids_by_kind(sorted(set(ids)))
         d_lo, d_hi = (at.lo, at.hi) if at is not None else (MIN_DAY, MAX_DAY)
         out: list[Edge] = []
         if types and _STRUCTURE_SET.issuperset(types):
