@@ -236,12 +236,7 @@ class _Structure:
                 return []
             cs = np.concatenate([slot[a:b] for a, b in zip(starts, ends)])
             src = np.repeat(np.arange(len(ns)), counts)
-        key = frozenset(types)
-        tmask = self._type_masks.get(key)
-        if tmask is None:
-            tmask = np.array([t[0] in types for t in self.tables], dtype=bool)
-            self._type_masks[key] = tmask
-        keep = tmask[self.c_code[cs]]
+        keep = self._type_mask(types)[self.c_code[cs]]
         keep &= self.c_from_lo[cs] <= d_hi
         keep &= self.c_to_hi[cs] >= d_lo
         others = (self.c_b if direction == "out" else self.c_a)[cs]
@@ -262,6 +257,15 @@ class _Structure:
         return [(ids[ns[s]], c, ids[o], v) for s, c, o, v in zip(
             src[pos].tolist(), cs.tolist(), others.tolist(), valid.tolist())]
 
+    def _type_mask(self, types: set[str]) -> np.ndarray:
+        """Which tables hold claims of ``types``, indexed by table code (cached)."""
+        key = frozenset(types)
+        tmask = self._type_masks.get(key)
+        if tmask is None:
+            tmask = np.array([t[0] in types for t in self.tables], dtype=bool)
+            self._type_masks[key] = tmask
+        return tmask
+
     def type_of(self, c: int) -> str:
         return self.tables[int(self.c_code[c])][0]
 
@@ -275,12 +279,14 @@ class _Structure:
             return []
         ptr = self.ptr["in"]
         cs = self.slot["in"][int(ptr[n]):int(ptr[n + 1])]
-        codes = [i for i, t in enumerate(self.tables) if t[0] in types]
-        keep = np.isin(self.c_code[cs], codes) & self.a_dated[cs] & (self.a_date_hi[cs] < before)
+        keep = self._type_mask(types)[self.c_code[cs]] & self.a_dated[cs] & (
+            self.a_date_hi[cs] < before)
         if not include_restricted:
             keep &= ~self.a_restricted[cs]
         cs = cs[keep]
-        return [(int(self.a_date_hi[c]), self.ids[int(self.c_a[c])], int(c)) for c in cs]
+        ids = self.ids
+        return [(hi, ids[a], c) for hi, a, c in zip(
+            self.a_date_hi[cs].tolist(), self.c_a[cs].tolist(), cs.tolist())]
 
     def claim(self, c: int) -> dict[str, Any]:
         """The claim's columns as the edge queries name them (built once, then cached)."""
@@ -593,6 +599,8 @@ class GraphQueries:
                                         publisher=p.get("publisher"), date=p.get("date"),
                                         reference=p.get("reference"), url=p.get("url"),
                                         kind=p.get("kind"))
+        # many claims cite the same sources: their lists are made once per distinct tuple
+        made: dict[tuple[str, ...], tuple[list[A.SourceRef], list[str]]] = {}
         for m in claims:
             if hidden and m.source_ids:
                 m.source_ids = [s for s in m.source_ids if s not in hidden]
@@ -600,8 +608,15 @@ class GraphQueries:
                     # every source is withheld from this caller: to them the claim stands
                     # unsourced, and it is marked so (never shown as if evidenced)
                     m.unsourced = True
-            m.sources = [refs[s] for s in m.source_ids]
-            m.attested = sorted({s.date for s in m.sources if s.date})
+            key = tuple(m.source_ids)
+            hit = made.get(key)
+            if hit is None:
+                srcs = [refs[s] for s in key]
+                hit = made[key] = (srcs, sorted({s.date for s in srcs if s.date}))
+            # direct to the fields (the values are already models and strings): skipping
+            # pydantic's per-assignment hook halves the cost at thousands of claims
+            m.__dict__["sources"] = list(hit[0])
+            m.__dict__["attested"] = list(hit[1])
 
     def _finish_chain(self, ans: A.ChainAnswer) -> A.ChainAnswer:
         """``_finish`` for a chain answer, without walking its every model (that walk cost
@@ -629,6 +644,14 @@ class GraphQueries:
         if not ref:
             raise NotFound(ref)
         if check_id(ref) is None:
+            st = _STRUCTURES.get(self.store)
+            if st is not None and st.generation == self.store.generation and ref in st.index:
+                # a node at a hierarchy claim's end: its display fields are in process (no
+                # round trip; the same fields ``_ref`` builds every other reference from)
+                kind, fields = st.node(ref)
+                if not self._visible(fields.get("o_restricted")):
+                    raise NotFound(ref)
+                return entity_from_props(kind, ref, {k[2:]: v for k, v in fields.items()})
             found = self._nodes([ref])
             if ref not in found:
                 raise NotFound(ref)
@@ -1006,7 +1029,34 @@ class GraphQueries:
         ent = self._resolve_kind(ref, ("Person", "Incident", "Case"), "an accountability "
                                                                       "question")
         ans = self._accountability_core(ent, {})
-        return self._finish(ans)
+        return self._finish_accountability(ans)
+
+    def _finish_accountability(self, ans: A.AccountabilityAnswer) -> A.AccountabilityAnswer:
+        """``_finish`` for an accountability answer, collecting its claims where they are
+        (acts' and actors' paths, notice items, designations) instead of walking every
+        model: at a thousand actors the generic walk cost more than the question."""
+        seen: dict[int, A.Claim] = {}
+        for act in ans.acts:
+            for c in act.path:
+                seen[id(c)] = c
+        sanctions: list[A.SanctionRef] = []
+        for actor in ans.actors:
+            for c in actor.path:
+                seen[id(c)] = c
+            for refs in actor.sanctions.values():
+                for s in refs:
+                    sanctions.append(s)
+                    if s.claim is not None:
+                        seen[id(s.claim)] = s.claim
+        for n in ans.notice:
+            seen[id(n.claim)] = n.claim
+        self._resolve_sources(list(seen.values()))
+        for actor in ans.actors:
+            actor.sources = _union_sources(actor.path)
+        for s in sanctions:
+            if s.claim is not None:
+                s.sources = list(s.claim.sources)
+        return ans
 
     def _acts_of(self, ent: A.EntityRef) -> list[tuple[A.EntityRef, list[A.Claim]]]:
         """The acts a question is about, each with the path from the subject to it."""
