@@ -4,8 +4,8 @@ write transaction, for records that are all *new* (ids not yet in the graph).
 Why: ``EmbeddedStore.write`` upserts with ``UNWIND ... MERGE`` in batches of 5,000, which
 costs an index lookup and a Cypher plan per row and tops out at a few thousand relations
 per second. ``COPY`` hands the engine a columnar Arrow table and lets it append pages
-directly; on this 2-core machine it loads ~1M nodes and ~3M relations in seconds. The
-price is that ``COPY`` only *appends*: it cannot update an existing node or relation.
+directly, tens of times faster (figures below). The price is that ``COPY`` only
+*appends*: it cannot update an existing node or relation.
 
 Atomicity (checked against LadybugDB 0.22, see tests/reliability/test_bulk.py):
 
@@ -20,25 +20,30 @@ Atomicity (checked against LadybugDB 0.22, see tests/reliability/test_bulk.py):
   record and reopening the database discards it.
 - Never run ``COPY`` in auto-commit mode on a table that may already hold one of the ids:
   LadybugDB 0.22 crashed the process (SIGSEGV) on a duplicate primary key there, while the
-  same error inside an explicit transaction is a clean exception. This module therefore
-  only ever copies inside a transaction.
+  same error inside an explicit transaction is a clean exception. The one exception is
+  ``copy_tables_autocommit``/``copy_file`` into the new database of a first load
+  (``EmbeddedStore.first_load``): nobody sees it until it is swapped in whole, it is
+  deleted if anything fails, and the caller checks every node id for uniqueness first.
 - Relations have no primary key in the engine, so a relation copied twice would simply
   exist twice. The caller must pass only relations whose ids are not yet stored (the
   loader's diff marks them "added"); node ids are re-checked by the engine.
 
-Size bound: the pages a transaction writes stay in the engine's buffer pool until it
-commits (they cannot be evicted before), so one atomic bulk load must fit in the pool.
-Measured with the native Arrow path (ingest/native_arrow.py): benchmark scale 0.1 (430k
-records, a 108 MB database) grows the process by about 650 MB during the COPYs, and does
-not fit in a 256 MiB pool; the same tables committed one transaction per table fit in
-256 MiB (RSS ~730 MB in all), because each commit lets the pool evict. At scale 1 (about
-1M nodes and 3.3M relations, a database of ~860 MB) the default 1 GiB pool
-(``ACCGRAPH_BUFFER_POOL``) is too small and the COPY fails with "Unable to allocate memory!
-The buffer pool is full" -- cleanly: the transaction is undone and nothing is written. A
-load that big needs ``ACCGRAPH_BUFFER_POOL`` of about 5-6x its database growth, or must be
-split into several folders (each atomic on its own). So the memory floor of an atomic load
-is the engine's, not the reader's: the Arrow tables of a scale-1 folder take ~1 GB and are
-released table by table as they are copied.
+Memory (measured on the 2-core machine, benchmark scale 1: 1M nodes, 3.3M relations,
+a database of ~840 MB):
+
+- In one transaction, the pages the load writes stay in the buffer pool until it commits,
+  so the whole load must fit in the pool: a 4 GiB pool and a 5.1 GB process at scale 1
+  (and a 35 s commit). ``COPY ... FROM $arrow_table`` also holds about five times the
+  table in the pool (a 55,000-row Person table did not fit in 256 MiB).
+- Auto-commit ``COPY`` from a Parquet file (``write_copy_file`` + ``copy_file``) into
+  the empty tables of a new database writes the pages straight to the file (no WAL) and
+  reads the file in row groups: scale 1 loads with a 512 MiB pool at a peak of about
+  770 MB for the whole process. That is the first-load path of the native Arrow path.
+
+Speed: the engine's own floor at scale 1, every table copied from Parquet files already
+in storage columns (auto-commit, 2 threads), is about 50 CPU seconds (9 for Person alone,
+half of it its ``name_keys`` list; 7-12 us per relation, most of it the property columns,
+which the engine stores for both directions: ``source_ids`` alone is a third).
 
 The columns of each Arrow table follow the table's *stored* column order
 (``CALL table_info``), because ``COPY`` maps columns by position, not by name.
@@ -169,12 +174,16 @@ def bulk_write_in_transaction(store: EmbeddedStore, nodes: Sequence[NodeRecord],
     return stats
 
 
-def _arrange(pa: Any, table: Any, columns: list[tuple[str, str]],
+def _arrange(pa: Any, table: Any, columns: Sequence[tuple[str, str]],
              model_types: Mapping[str, str], lead: Sequence[str] = ()) -> Any:
     """``table`` with the stored column order (``COPY`` maps by position) and the model's
-    Arrow types; a column the table lacks is written as nulls."""
+    Arrow types; a column the table lacks is written as nulls. One chunk per column: the
+    engine's Arrow scan stopped at an empty chunk (a table concatenated from parts, one
+    of them empty, lost the rows after it)."""
+    if any(col.num_chunks != 1 for col in table.columns):
+        table = table.combine_chunks()
     arrays, names = [], []
-    for name, typ in [(c, "STRING") for c in lead] + columns:
+    for name, typ in [*((c, "STRING") for c in lead), *columns]:
         arrow_type = _TYPES.get(model_types.get(name, typ))
         if arrow_type is None:
             raise StoreError(f"bulk load cannot write a column of type {typ}")
@@ -197,6 +206,25 @@ def copy_tables_in_transaction(store: EmbeddedStore, nodes: Mapping[str, Any],
 
     Each table is copied and then dropped from ``nodes``/``rels`` if they are mutable
     dicts, so its memory can go back before the next one is copied."""
+    return _copy_tables(store, nodes, rels)
+
+
+def copy_tables_autocommit(store: EmbeddedStore, nodes: Mapping[str, Any],
+                           rels: Mapping[tuple[str, str, str], Any]) -> BulkStats:
+    """``copy_tables_in_transaction`` with one auto-commit ``COPY`` per table, for a
+    database nobody else sees yet: the new file of ``EmbeddedStore.first_load``, which is
+    discarded whole when the load fails, so the load stays atomic. Into an empty table the
+    engine then writes the pages straight to the file, without a WAL and without holding
+    the load in its buffer pool (see the module doc for the figures).
+
+    The caller guarantees that every node id is unique across the tables it copies (the
+    native Arrow path checks it before each copy): the engine's error on a duplicate key
+    in auto-commit mode is not trusted here (module doc)."""
+    return _copy_tables(store, nodes, rels)
+
+
+def _copy_tables(store: EmbeddedStore, nodes: Mapping[str, Any],
+                 rels: Mapping[tuple[str, str, str], Any]) -> BulkStats:
     pa = _arrow()
     stats = BulkStats()
     for kind in list(nodes):
@@ -216,6 +244,62 @@ def copy_tables_in_transaction(store: EmbeddedStore, nodes: Mapping[str, Any],
         if isinstance(rels, dict):
             del rels[key]
     return stats
+
+
+def stored_layout(store: EmbeddedStore, table: str) -> list[tuple[str, str]]:
+    """The columns ``COPY`` maps by position, in stored order: for a relation table the
+    two ends first (``from``, ``to``), then the properties."""
+    from graph.model import NODE_KINDS
+
+    columns = _stored_columns(store, table)
+    return columns if table in NODE_KINDS else [("from", "STRING"), ("to", "STRING"), *columns]
+
+
+def arrange(table: Any, what: str, layout: list[tuple[str, str]]) -> Any:
+    """``table`` (storage columns of node kind or relation type ``what``) in ``layout``
+    (``stored_layout``), with the model's Arrow types: what ``COPY`` takes, from Arrow or
+    from a file written from it."""
+    from graph.model import NODE_KINDS
+
+    pa = _arrow()
+    types = dict(node_columns(what) if what in NODE_KINDS else rel_columns(what))
+    return _arrange(pa, table, layout, types)
+
+
+# Rows per Parquet row group of a copy file: the engine scans a file's row groups in
+# parallel (a 550,000-row Person file written as one group was copied by one thread).
+_ROW_GROUP = 1 << 15
+
+
+def write_copy_file(table: Any, path: Any) -> None:
+    """Write an arranged table as the file ``copy_file`` copies: Parquet, plain encoding,
+    no compression (both ends cost CPU that a scratch file beside the database does not
+    need). Parquet, not Arrow IPC: the engine reads a Parquet file in row groups, with
+    bounded memory, whereas ``COPY ... FROM $arrow_table`` held about five times the
+    table's size in its buffer pool (a 55,000-row Person table did not fit in 256 MiB)."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, str(path), compression="none", use_dictionary=False,
+                   write_statistics=False, row_group_size=_ROW_GROUP)
+
+
+def copy_file(store: EmbeddedStore, what: str, path: Any,
+              ends: tuple[str, str] | None = None) -> None:
+    """``COPY`` a file written by ``write_copy_file`` (or a list of them: one ``COPY``,
+    which into an empty table costs a fifth less than one per file) into node table
+    ``what``, or into relation table ``what`` between node kinds ``ends``. The same rules
+    as for Arrow tables apply: inside a transaction, or auto-commit into a database nobody
+    sees yet (``copy_tables_autocommit``)."""
+    paths = [str(p) for p in path] if isinstance(path, (list, tuple)) else [str(path)]
+    for text in paths:
+        if "'" in text or "\\" in text:
+            raise StoreError(f"cannot copy from a path with quotes or backslashes: {text}")
+    source = (f"'{paths[0]}'" if len(paths) == 1
+              else "[" + ", ".join(f"'{p}'" for p in paths) + "]")
+    if ends:
+        store.execute(f"COPY {what} FROM {source} (from='{ends[0]}', to='{ends[1]}')")
+    else:
+        store.execute(f"COPY {_label(what)} FROM {source}")
 
 
 def bulk_write(store: EmbeddedStore, nodes: Sequence[NodeRecord],

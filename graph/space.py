@@ -42,13 +42,19 @@ def room_to_write(db: Path) -> int:
     return room
 
 
-def ensure_room(db: Path) -> None:
+def ensure_room(db: Path, need: int = 0, what: str = "") -> None:
+    """Refuse (``StoreError``, nothing written) when less than the floor is left for
+    ``db``, or less than ``need`` bytes when the caller knows roughly what it will write
+    (a first load: the new database file and the spooled tables beside it, ``what``
+    saying so in the message). ``ACCGRAPH_MIN_FREE_MB=0`` disables both checks."""
     floor = min_free_bytes()
     if not floor:
         return
+    want = max(floor, need)
     room = room_to_write(db)
-    if room < floor:
+    if room < want:
+        why = f" ({what})" if what and need > floor else ""
         raise StoreError(
             f"not enough free space to write to {db}: {room >> 20} MiB left, at least "
-            f"{floor >> 20} MiB needed (free some space, or set ACCGRAPH_MIN_FREE_MB); "
+            f"{want >> 20} MiB needed{why} (free some space, or set ACCGRAPH_MIN_FREE_MB); "
             "nothing was written")

@@ -30,17 +30,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from graph import catalog
 from graph.ids import claim_id
-from graph.names import latinise, normalise, skeleton
+from graph.names import latinise, normalise
 from graph.records import NodeRecord, RelRecord
 from graph.store import Store
 from ingest.build import Where, build_rel
-from ingest.loader import stored_count
+from ingest.loader import gc_paused, stored_count
 from ingest.review import ACCEPTED, REJECTED, ReviewQueue, ordered
-from ingest.sanctions_common import birth_intervals, fast_tokens
+from ingest.sanctions_common import birth_intervals, fast_tokens, gram_skeleton
 
 VERSION = "1"
 METHOD = f"names+attributes v{VERSION}"
@@ -88,7 +88,7 @@ def prepare(name: str) -> tuple[str, ...]:
     """A name's comparable tokens: normalised, Persian latinised, honorifics dropped."""
     out = []
     for tok in fast_tokens(name):
-        lat = latinise(tok)
+        lat = tok if tok.isascii() else latinise(tok)  # no Persian letter in ASCII
         if lat and lat not in STOP_TOKENS:
             out.append(lat)
             if lat != tok:
@@ -115,14 +115,24 @@ ORG_GENERIC = frozenset({
 })  # fmt: skip
 
 
-@lru_cache(maxsize=500_000)
 def token_similarity(x: str, y: str) -> float:
     """Edit similarity of two tokens, raised to 0.9 when their consonant skeletons agree
-    (three consonants or more) and the spellings are not far apart ("qolam"/"gholam")."""
+    (three consonants or more) and the spellings are not far apart ("qolam"/"gholam").
+    Latinised Persian tokens compare by skeleton; whether a token is one is read now, not
+    remembered from the first time the pair was scored (see ``_token_similarity``)."""
+    return _token_similarity(x, y, x in _FROM_PERSIAN or y in _FROM_PERSIAN)
+
+
+@lru_cache(maxsize=500_000)
+def _token_similarity(x: str, y: str, persian: bool) -> float:
+    """``token_similarity``, cached with whether either token is latinised Persian: a
+    token joins ``_FROM_PERSIAN`` when a Persian-script name holding it is first
+    prepared, so a cache keyed on the two tokens alone kept whichever answer the pair got
+    first, and a pair's score depended on which names had been scored before it."""
     if x == y:
         return 1.0
-    if x in _FROM_PERSIAN or y in _FROM_PERSIAN:
-        sx, sy = skeleton(x), skeleton(y)
+    if persian:
+        sx, sy = gram_skeleton(x), gram_skeleton(y)
         if sx and sx == sy:
             return 0.9
         return 0.9 * fuzz.ratio(sx, sy) / 100.0 if min(len(sx), len(sy)) >= 3 else 0.0
@@ -130,20 +140,26 @@ def token_similarity(x: str, y: str) -> float:
         return 0.0  # short tokens (initials, acronyms) count only when equal
     sim = fuzz.ratio(x, y) / 100.0
     if sim >= 0.6:
-        sx = skeleton(x)
-        if len(sx) >= 3 and sx == skeleton(y):
+        sx = gram_skeleton(x)
+        if len(sx) >= 3 and sx == gram_skeleton(y):
             sim = max(sim, 0.9)
     return sim
 
 
-@lru_cache(maxsize=200_000)
 def _hooks(toks: tuple[str, ...]) -> frozenset[str]:
     """Cheap keys two names must share for an alignment to be worth computing: tokens and
     their skeletons (three letters or more), also of adjacent tokens joined."""
+    return _hooks_at(toks, len(_FROM_PERSIAN))
+
+
+@lru_cache(maxsize=200_000)
+def _hooks_at(toks: tuple[str, ...], persian_version: int) -> frozenset[str]:
+    """``_hooks`` for one state of ``_FROM_PERSIAN`` (its size: it only grows), so that an
+    answer is never reused after the set has changed under it."""
     out: set[str] = set()
     for unit, _, _ in _units(toks):
         out.add(unit)
-        sk = skeleton(unit)
+        sk = gram_skeleton(unit)
         if len(sk) >= 3 or (unit in _FROM_PERSIAN and sk):
             out.add("~" + sk)
     return frozenset(out)
@@ -174,6 +190,8 @@ class _Prepared:
     units: tuple[tuple[str, int, int], ...]
     total: float
     letters: int
+    strs: tuple[str, ...]  # the units' strings, for rapidfuzz
+    unit_set: frozenset[str]  # the same, to test against _FROM_PERSIAN at once
 
 
 @lru_cache(maxsize=200_000)
@@ -181,18 +199,64 @@ def _prepared(name: str, org: bool) -> _Prepared:
     toks = prepare(name)
     weights = tuple(len(t) * (0.25 if org and t in ORG_GENERIC else 1.0) for t in toks)
     distinct = frozenset(i for i, t in enumerate(toks) if not (org and t in ORG_GENERIC))
-    return _Prepared(toks, weights, distinct, tuple(_units(toks)), sum(weights) or 1.0,
-                     sum(len(t) for t in toks))
+    units = tuple(_units(toks))
+    return _Prepared(toks, weights, distinct, units, sum(weights) or 1.0,
+                     sum(len(t) for t in toks), tuple(u[0] for u in units),
+                     frozenset(u[0] for u in units))
 
 
-@lru_cache(maxsize=200_000)
+_Unit = tuple[str, int, int]
+# A Latin token pair reaches MIN_TOKEN_SIMILARITY only if equal or if its edit ratio is at
+# least 60 (token_similarity raises ratios from 0.6 only); the C prefilter keeps every
+# cell from this (a little lower, for float rounding) and token_similarity decides.
+_RATIO_PREFILTER = 59.0
+
+
+def _aligned_pairs(pa: _Prepared, pb: _Prepared
+                   ) -> list[tuple[float, int, _Unit, _Unit]]:
+    """Every unit pair of two names alike enough to align, as (similarity, letters, unit
+    a, unit b), in the order a-major, b-minor (ties in the greedy alignment keep it).
+    For Latin names, rapidfuzz's ``cdist`` computes every edit ratio in C first and only
+    the few cells that can pass are scored in Python (the Python double loop was most of
+    a match); names with a latinised Persian unit compare by skeleton, so they take the
+    loop."""
+    units_a, units_b = pa.units, pb.units
+    pairs: list[tuple[float, int, _Unit, _Unit]] = []
+    if not (pa.unit_set.isdisjoint(_FROM_PERSIAN) and pb.unit_set.isdisjoint(_FROM_PERSIAN)):
+        for ua in units_a:
+            a_joined = ua[2] - ua[1] > 1
+            for ub in units_b:
+                if a_joined and ub[2] - ub[1] > 1:
+                    continue  # joined with joined says no more than the two tokens do
+                sim = token_similarity(ua[0], ub[0])
+                if sim >= MIN_TOKEN_SIMILARITY:
+                    pairs.append((sim, len(ua[0]) + len(ub[0]), ua, ub))
+        return pairs
+    ratios = process.cdist(pa.strs, pb.strs, scorer=fuzz.ratio, score_cutoff=_RATIO_PREFILTER)
+    rows, cols = ratios.nonzero()  # row-major: the loop's order
+    for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+        ua, ub = units_a[i], units_b[j]
+        if ua[2] - ua[1] > 1 and ub[2] - ub[1] > 1:
+            continue
+        sim = _token_similarity(ua[0], ub[0], False)  # no unit here is Persian
+        if sim >= MIN_TOKEN_SIMILARITY:
+            pairs.append((sim, len(ua[0]) + len(ub[0]), ua, ub))
+    return pairs
+
+
 def name_similarity(a: str, b: str, *, org: bool = False) -> NameScore:
     """How far two names are the same name, in [0, 1], from the shares of each name's
     letters that the best token alignment covers: 0.65 x the larger share + 0.35 x the
     smaller, so a name missing a middle name or patronymic stays close but not equal."""
+    return _name_similarity(a, b, org, len(_FROM_PERSIAN))
+
+
+@lru_cache(maxsize=200_000)
+def _name_similarity(a: str, b: str, org: bool, persian_version: int) -> NameScore:
+    """``name_similarity`` for one state of ``_FROM_PERSIAN`` (see ``_hooks_at``)."""
     pa, pb = _prepared(a, org), _prepared(b, org)
     ta, tb = pa.toks, pb.toks
-    if not ta or not tb or not (_hooks(ta) & _hooks(tb)):
+    if not ta or not tb or _hooks(ta).isdisjoint(_hooks(tb)):
         return NameScore(0.0, 0, 0.0, 0.0)
     if sorted(ta) == sorted(tb):
         return NameScore(1.0, min(len(pa.distinct), len(pb.distinct)), 1.0, 1.0)
@@ -201,15 +265,7 @@ def name_similarity(a: str, b: str, *, org: bool = False) -> NameScore:
         if "".join(ta) == "".join(tb):
             return NameScore(1.0, 1, 1.0, 1.0)
         return NameScore(0.0, 0, 0.0, 0.0)
-    pairs: list[tuple[float, int, tuple[str, int, int], tuple[str, int, int]]] = []
-    for ua in pa.units:
-        a_joined = ua[2] - ua[1] > 1
-        for ub in pb.units:
-            if a_joined and ub[2] - ub[1] > 1:
-                continue  # joined with joined says no more than the two tokens do
-            sim = token_similarity(ua[0], ub[0])
-            if sim >= MIN_TOKEN_SIMILARITY:
-                pairs.append((sim, len(ua[0]) + len(ub[0]), ua, ub))
+    pairs = _aligned_pairs(pa, pb)
     if not pairs:
         return NameScore(0.0, 0, 0.0, 0.0)
     pairs.sort(key=lambda p: (-p[0], -p[1]))
@@ -271,15 +327,25 @@ class Profile:
     gender: str | None = None
     org_kind: str | None = None
     source_ids: list[str] = field(default_factory=list)
-    _hooks: list[frozenset[str]] | None = field(default=None, repr=False, compare=False)
+    _hooks: tuple[int, list[frozenset[str]]] | None = field(default=None, repr=False,
+                                                             compare=False)
+    _prep: tuple[_Prepared, ...] | None = field(default=None, repr=False, compare=False)
+
+    def prepared(self) -> tuple[_Prepared, ...]:
+        """Each name's ``_prepared`` form (weights as for this profile's kind)."""
+        if self._prep is None:
+            org = self.kind == "Organization"
+            self._prep = tuple(_prepared(n, org) for n in self.names)
+        return self._prep
 
     def name_hooks(self) -> list[frozenset[str]]:
-        """Each name's hooks (``_hooks``), computed once per profile: a graph record is
-        scored against many loaded records."""
-        if self._hooks is None:
-            org = self.kind == "Organization"
-            self._hooks = [_hooks(_prepared(n, org).toks) for n in self.names]
-        return self._hooks
+        """Each name's hooks (``_hooks``), computed once per profile (and state of
+        ``_FROM_PERSIAN``): a graph record is scored against many loaded records."""
+        prepared = self.prepared()  # first: preparing may add to _FROM_PERSIAN
+        version = len(_FROM_PERSIAN)
+        if self._hooks is None or self._hooks[0] != version:
+            self._hooks = (version, [_hooks(p.toks) for p in prepared])
+        return self._hooks[1]
 
 
 def profile_of(kind: str, node_id: str, props: dict[str, Any]) -> Profile:
@@ -336,7 +402,7 @@ def score_pair(a: Profile, b: Profile) -> Judgement:
     hooks_a, hooks_b = a.name_hooks(), b.name_hooks()
     for na, ha in zip(a.names, hooks_a, strict=True):
         for nb, hb in zip(b.names, hooks_b, strict=True):
-            if best is not None and not (ha & hb):
+            if best is not None and ha.isdisjoint(hb):
                 # names sharing no hook score 0 (see name_similarity), which never beats
                 # the best so far: most name pairs of a candidate end here, cheaply
                 continue
@@ -414,6 +480,15 @@ class CandidateIndex:
             self.profiles[p.id] = p
             for k in p.keys:
                 self.by_key[k].append(p.id)
+        # the keys that propose candidates, with their weight: a load looks up every key
+        # of thousands of records, and most keys propose nothing
+        self._proposing: dict[str, tuple[int, list[str]]] = {}
+        for k, ids in self.by_key.items():
+            weight = 2 if k.startswith("t:") else (1 if len(k) >= 5 else 0)
+            # two-consonant skeletons ("k:md") are too common to propose, and so are
+            # keys carried by very many records
+            if weight and ids and len(ids) <= MAX_KEY_FREQUENCY:
+                self._proposing[k] = (weight, ids)
 
     def candidates(self, prof: Profile, exclude: set[str] | frozenset[str] = frozenset(),
                    limit: int = MAX_CANDIDATES) -> list[Profile]:
@@ -424,14 +499,12 @@ class CandidateIndex:
                             limit: int = MAX_CANDIDATES) -> list[Profile]:
         """The records sharing most (weighted) keys with a record of id ``own_id``."""
         shared: Counter[str] = Counter()
-        by_key = self.by_key
+        proposing = self._proposing
         for k in keys:
-            ids = by_key.get(k)
-            if not ids or len(ids) > MAX_KEY_FREQUENCY:
+            hit = proposing.get(k)
+            if hit is None:
                 continue
-            weight = 2 if k.startswith("t:") else (1 if len(k) >= 5 else 0)
-            if not weight:
-                continue  # two-consonant skeletons ("k:md") are too common to propose
+            weight, ids = hit
             for i in ids:
                 if i != own_id and i not in exclude:
                     shared[i] += weight
@@ -611,6 +684,12 @@ def link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
     """Run the matcher for a load's records and write its judgements in one atomic write
     (new or changed SAME_AS only, so a re-ingest writes nothing). Counts go to ``report``
     (a LoadReport) under SAME_AS, and a summary line to its notes."""
+    with gc_paused():
+        return _link_after_load(store, records, report, queue)
+
+
+def _link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
+                     queue: ReviewQueue | None) -> MatchReport:
     own_queue = queue is None
     queue = queue or ReviewQueue.for_store(store)
     try:

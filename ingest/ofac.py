@@ -27,6 +27,7 @@ from typing import Any
 from graph.records import Problem
 from ingest.build import Where
 from ingest.bundle import Bundle
+from ingest.loader import gc_paused
 from ingest.progress import Progress
 from ingest.sanctions_common import (
     NameSet,
@@ -100,7 +101,7 @@ def read_csv(path: Path, columns: tuple[str, ...],
             problems.append(Problem(path.name, line, "-", f"malformed CSV: {exc}"))
             break
         start, line = line, reader.line_num + 1
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # no cell holds anything: a blank line
             continue
         if len(cells) != len(columns):
             problems.append(Problem(path.name, start, "-",
@@ -151,7 +152,11 @@ def _sibling(folder: Path, name: str) -> Path | None:
 
 
 def read_ofac(path: Path, progress: Progress | None = None) -> Bundle:
-    progress = progress or Progress.quiet()
+    with gc_paused():
+        return _read_ofac(path, progress or Progress.quiet())
+
+
+def _read_ofac(path: Path, progress: Progress) -> Bundle:
     bundle = Bundle(record_list=True)  # independent records: a bad one is rejected alone
     sdn_path, folder = _locate(path)
     if sdn_path is None:
@@ -196,7 +201,9 @@ def read_ofac(path: Path, progress: Progress | None = None) -> Bundle:
             continue
         entries[ent] = Entry(ent, row, line, remarks=_clean(row["remarks"]))
 
-    def side_rows(key: str, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    def side_rows(key: str, columns: tuple[str, ...]
+                  ) -> list[tuple[int, Entry, dict[str, str]]]:
+        """The rows of a side file with the entry each belongs to."""
         if key not in files:
             return []
         rows = read_csv(files[key], columns, problems)
@@ -204,30 +211,32 @@ def read_ofac(path: Path, progress: Progress | None = None) -> Bundle:
         kept = []
         for line, row in rows:
             ent = _clean(row["ent_num"])
-            if ent not in entries:
+            entry = entries.get(ent)
+            if entry is None:
                 problems.append(Problem(fname, line, "ent_num",
                                         f"entry '{ent}' is not in {sdn_path.name}"))
                 continue
-            kept.append((line, row))
+            kept.append((line, entry, row))
         return kept
 
-    for line, row in side_rows("comments", COMMENT_COLUMNS):
+    for line, entry, row in side_rows("comments", COMMENT_COLUMNS):
         # the continuation starts exactly where sdn.csv cut the remark off (mid-word)
-        entries[_clean(row["ent_num"])].remarks += row["remarks_extension"].rstrip()
-    for line, row in side_rows("alt", ALT_COLUMNS):
+        entry.remarks += row["remarks_extension"].rstrip()
+    for line, entry, row in side_rows("alt", ALT_COLUMNS):
         name = _clean(row["alt_name"])
         if not name:
             problems.append(Problem(files["alt"].name, line, "alt_name", "required, but empty"))
             continue
-        entries[_clean(row["ent_num"])].aliases.append(
-            (_clean(row["alt_type"]).lower() or "aka", name, _clean(row["remarks"])))
-    for line, row in side_rows("add", ADD_COLUMNS):
-        parts = [_clean(row[c]) for c in ("address", "city_state_zip", "country")]
-        text = ", ".join(p for p in parts if p)
-        if _clean(row["remarks"]):
-            text += f" ({_clean(row['remarks'])})"
+        entry.aliases.append((_clean(row["alt_type"]).lower() or "aka", name,
+                              _clean(row["remarks"])))
+    for line, entry, row in side_rows("add", ADD_COLUMNS):
+        parts = [_clean(row["address"]), _clean(row["city_state_zip"]), _clean(row["country"])]
+        text = ", ".join([p for p in parts if p])
+        remarks = _clean(row["remarks"])
+        if remarks:
+            text += f" ({remarks})"
         if text:
-            entries[_clean(row["ent_num"])].addresses.append(text)
+            entry.addresses.append(text)
 
     with progress.task("reading OFAC entries", total=len(entries)) as tick:
         done = 0

@@ -1516,24 +1516,38 @@ class GraphQueries:
             raise BadParameter("limit", "must be at least 1")
         d = parse_at(at)
         proj = projection(self.store)
-        g = proj.simple_graph(include_restricted=self.include_restricted,
-                              at=(d.lo, d.hi) if d else None, kinds=set(kinds))
-        ans = A.AnalyticsAnswer(measure=measure, kinds=kinds, at=d.text if d else None,
-                                nodes=g.number_of_nodes(), edges=g.number_of_edges())
+        bounds = (d.lo, d.hi) if d else None
 
         def ref(n: str) -> A.EntityRef:
             info = proj.node(proj.index[n])
             return A.EntityRef(id=n, kind=info["kind"], name=info.get("name") or n,
                                subtype=info.get("subtype"), date=info.get("date"))
 
+        if measure in ("degree", "betweenness"):
+            # on arrays (queries.centrality): networkx's figures without its graph, which
+            # at scale 1 took minutes to build and walk (issue #7)
+            from queries.centrality import betweenness_centrality, degree_centrality
+
+            nodes, csr = proj.simple_csr(include_restricted=self.include_restricted,
+                                         at=bounds, kinds=set(kinds))
+            ans = A.AnalyticsAnswer(measure=measure, kinds=kinds, at=d.text if d else None,
+                                    nodes=csr.n, edges=csr.m)
+            if measure == "degree":
+                values = degree_centrality(csr)
+            else:
+                k = BETWEENNESS_SAMPLE if csr.n > BETWEENNESS_SAMPLE else None
+                values = betweenness_centrality(csr, k=k, seed=7)
+            # highest first, ties by id (local order is id order)
+            best = np.lexsort((np.arange(csr.n), -values))[:limit]
+            ans.ranking = [A.ScoredEntity(entity=ref(proj.ids[int(nodes[i])]),
+                                          score=round(float(values[i]), 6)) for i in best]
+            return ans
+        g = proj.simple_graph(include_restricted=self.include_restricted, at=bounds,
+                              kinds=set(kinds))
+        ans = A.AnalyticsAnswer(measure=measure, kinds=kinds, at=d.text if d else None,
+                                nodes=g.number_of_nodes(), edges=g.number_of_edges())
         scores: dict[str, float]
-        if measure == "degree":
-            scores = nx.degree_centrality(g) if g.number_of_nodes() > 1 else {
-                n: 0.0 for n in g}
-        elif measure == "betweenness":
-            k = BETWEENNESS_SAMPLE if g.number_of_nodes() > BETWEENNESS_SAMPLE else None
-            scores = nx.betweenness_centrality(g, k=k, seed=7)
-        elif measure == "brokers":
+        if measure == "brokers":
             if not group_a or not group_b:
                 raise BadParameter("group_a", "brokers need two groups of organisations "
                                               "(group_a and group_b)")

@@ -121,3 +121,60 @@ def test_links_queues_and_honours_review_decisions(tmp_path: Path,
     assert "org:list-3" not in by  # the rejected link is removed on the next run
     assert third.written
     queue.close()
+
+
+# -- the fast paths score exactly as the plain ones -------------------------------------
+def _plain_pairs(pa: Any, pb: Any) -> list[Any]:
+    """The token alignment candidates as the matcher computed them before its C prefilter:
+    every unit of one name against every unit of the other."""
+    from ingest.matching import MIN_TOKEN_SIMILARITY, token_similarity
+
+    pairs = []
+    for ua in pa.units:
+        for ub in pb.units:
+            if ua[2] - ua[1] > 1 and ub[2] - ub[1] > 1:
+                continue
+            sim = token_similarity(ua[0], ub[0])
+            if sim >= MIN_TOKEN_SIMILARITY:
+                pairs.append((sim, len(ua[0]) + len(ub[0]), ua, ub))
+    return pairs
+
+
+NAMES = ["MOHSENI-EJEI, Qolam-Hossein", "Gholamhossein Mohseni-Ejei", "Zzyzx Qolam-Judge",
+         "Zzyzx Gholamjudge", "TESTLAND INTERNATIONAL TRADING COMPANY", "Testland Intl Trading",
+         "Zzyzx Alpha", "Alpha, Zzyzx", "AMAN GROUP", "Miaan Group", "غلامحسین محسنی اژه‌ای",
+         "Zzyzx Abdolhamid al-Testi", "Abd al-Hamid Zzyzx Testi", "Qqqq Xxx Yyyyyyy Zz"]
+
+
+def test_c_prefilter_finds_every_pair_the_plain_loop_finds(shared_data: Path) -> None:
+    import json
+    import random
+
+    from ingest.matching import _aligned_pairs, _prepared
+    from ingest.ofac import read_ofac
+
+    names = list(NAMES)
+    bundle = read_ofac(shared_data / "ofac_legacy_set_2021-07")
+    for n in bundle.nodes.values():
+        if n.kind in ("Person", "Organization"):
+            names.extend(e["name"] for e in json.loads(n.props["names"]))
+    rnd = random.Random(3)
+    sample = NAMES + rnd.sample(names, 400)
+    for org in (False, True):
+        for a in sample:
+            pa = _prepared(a, org)
+            for b in rnd.sample(sample, 40) + NAMES:
+                pb = _prepared(b, org)
+                assert _aligned_pairs(pa, pb) == _plain_pairs(pa, pb), (a, b)
+
+
+def test_token_similarity_answers_from_the_current_persian_tokens() -> None:
+    from ingest.matching import _FROM_PERSIAN, prepare, token_similarity
+
+    latin, persian = "zhazhazha", "zhzhzh"  # the latter: ژژژ latinised
+    assert persian not in _FROM_PERSIAN
+    assert token_similarity(latin, persian) == 0.8  # two Latin tokens: edit ratio
+    prepare("ژژژ")  # a Persian-script name brings the token in
+    assert persian in _FROM_PERSIAN
+    # now compared by skeleton ("j" = "j"), not the answer remembered from before
+    assert token_similarity(latin, persian) == 0.9

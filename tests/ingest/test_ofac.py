@@ -193,3 +193,65 @@ def test_real_ofac_set_loads_and_reloads_unchanged(shared_data: Path, tmp_path: 
         assert first.rejected == [] and first.counts["Person"]["added"] == 4620
         again = ingest_path(store, "ofac-csv", shared_data / "ofac_legacy_set_2021-07")
         assert not again.written and again.total("added") == again.total("updated") == 0
+
+
+# -- the read's fast paths give exactly what the plain ones give --------------------------
+def test_names_json_equals_json_dumps() -> None:
+    from ingest.sanctions_common import NameSet, names_json
+
+    names = NameSet()
+    names.add('Zzyzx "Quoted" \\ Back\tslash\u2028', ["source:a", "source:b"])
+    names.add("زیزیکس قاضی", [], lang="fa", confidence="low")
+    names.add("Zzyzx Caf\xe9 \x01 control", ["source:a"])
+    odd = [*names.entries, {"name": "Zzyzx", "extra": 1}]  # not NameSet's shape
+    for entries in (names.entries, [], odd, [{**names.entries[0], "lang": 3}]):
+        assert names_json(entries) == json.dumps(entries, ensure_ascii=False, sort_keys=True)
+
+
+def test_joined_skeleton_equals_skeleton_of_the_joined_token() -> None:
+    import itertools
+    import random
+
+    from graph.names import skeleton
+    from ingest.sanctions_common import gram_skeleton, joined_skeleton
+
+    letters = "kgzdchjuos1_"  # every letter a digraph starts or ends with, and non-letters
+    words = ["".join(p) for n in (1, 2, 3) for p in itertools.product(letters, repeat=n)]
+    for a, b in itertools.product(words, words):
+        assert joined_skeleton(a, b) == skeleton(a + b), (a, b)
+        assert gram_skeleton(a + b) == skeleton(a + b), (a, b)
+    rnd = random.Random(5)
+    alphabet = "kgzdscpohjuaeiywvxqfbtmnlr_9"
+    for _ in range(50_000):
+        a = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8)))
+        b = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 8)))
+        assert joined_skeleton(a, b) == skeleton(a + b), (a, b)
+    for a, b in (("محسنی", "sh"), ("s", "هادی"), ("Ünï", "hé")):  # not ASCII: computed whole
+        assert joined_skeleton(a, b) == skeleton(a + b) == gram_skeleton(a + b)
+
+
+def test_org_kind_shortcut_agrees_with_the_rules() -> None:
+    from ingest.sanctions_common import _ORG_KIND_RULES, org_kind
+
+    def by_rules(name: str) -> str:
+        return next((kind for rx, kind in _ORG_KIND_RULES if rx.search(name)), "other")
+
+    for name in ("TESTLAND PRISON ONE", "Testland Prisons Group", "ZZ DETENTION CENTER",
+                 "Revolutionary Court of Testville", "MINISTRY OF INTELLIGENCE AND ZZ",
+                 "Law Enforcement Forces of Testland", "ZZ POLICE", "ZZ TRADING CO",
+                 "PRİSON ZZ", "ZZ ſPOLICE", "Ministry of Intelligence", "zz"):
+        assert org_kind(name) == by_rules(name), name
+
+
+def test_real_lists_names_column_equals_json_dumps(shared_data: Path) -> None:
+    from ingest.sema_xml import read_sema
+    from ingest.un_xml import read_un
+
+    for bundle in (read_ofac(shared_data / "ofac_legacy_set_2021-07"),
+                   read_un(shared_data / "un" / "UN_consolidated_2026-02-27.xml"),
+                   read_sema(shared_data / "canada" / "sema-lmes_2020-04-15.xml")):
+        for node in bundle.nodes.values():
+            if "names" in node.props:
+                entries = json.loads(node.props["names"])
+                assert node.props["names"] == json.dumps(entries, ensure_ascii=False,
+                                                         sort_keys=True), node.id

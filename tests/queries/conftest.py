@@ -29,3 +29,12 @@ def seed_store(seed_db: Path) -> Iterator[EmbeddedStore]:
     s = EmbeddedStore(seed_db, read_only=True)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def memory_store() -> Iterator[EmbeddedStore]:
+    """A real LadybugDB in memory, for tests that load many small graphs one after another
+    (no file sync per example keeps them fast on a shared box)."""
+    s = EmbeddedStore(":memory:")
+    yield s
+    s.close()

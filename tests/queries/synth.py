@@ -174,3 +174,12 @@ def graphs(draw: Any) -> dict[str, Any]:
     rel("SAME_AS", persons, persons, 2, dated=False)
     rel("SAME_AS", orgs, orgs, 1, dated=False)
     return {"nodes": nodes, "rels": rels}
+
+
+def load_graph(store: Any, graph: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+    """Replace the store's contents with ``graph`` in one committed write (which bumps the
+    generation, so every per-store cache reloads)."""
+    store.execute("MATCH (n) DETACH DELETE n")
+    nodes, rels = build(graph["nodes"], graph["rels"])
+    store.write(nodes, rels)
+    return nodes, rels

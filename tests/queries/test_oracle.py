@@ -17,7 +17,7 @@ from graph.embedded import EmbeddedStore
 from queries.errors import NotFound
 from queries.service import GraphQueries
 from tests.queries.oracle import Oracle
-from tests.queries.synth import ACT_DATES, build, fuzzy_dates, graphs
+from tests.queries.synth import ACT_DATES, fuzzy_dates, graphs, load_graph
 
 SETTINGS = settings(max_examples=20, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -25,19 +25,11 @@ SETTINGS = settings(max_examples=20, deadline=None,
 
 
 @pytest.fixture(scope="module")
-def store() -> Iterator[EmbeddedStore]:
-    # A real LadybugDB, in memory: each example clears it and loads a new graph in one
-    # committed write (no file sync per example keeps the suite fast on a shared box).
-    s = EmbeddedStore(":memory:")
-    yield s
-    s.close()
+def store(memory_store: EmbeddedStore) -> EmbeddedStore:
+    return memory_store
 
 
-def load(store: EmbeddedStore, graph: dict[str, Any]) -> tuple[list[Any], list[Any]]:
-    store.execute("MATCH (n) DETACH DELETE n")
-    nodes, rels = build(graph["nodes"], graph["rels"])
-    store.write(nodes, rels)  # bumps the generation: caches reload
-    return nodes, rels
+load = load_graph
 
 
 def both(store: EmbeddedStore, nodes: list[Any], rels: list[Any]
