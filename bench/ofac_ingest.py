@@ -27,36 +27,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import WriteTimer
 from graph.embedded import EmbeddedStore
-from ingest import loader
 from ingest.formats import get_reader, ingest_path
 from ingest.loader import LoadReport, load_bundle
 from ingest.matching import link_after_load
 from ingest.progress import Progress
-
-
-class _WriteTimer:
-    """Seconds in the loader's write (``ingest.loader.write_changes``: building the bulk
-    tables, the COPYs and upserts, the commit), to split "check + diff" from "write".
-    bench.common.WriteTimer wraps the store's write_changes on the instance, which makes
-    the loader fall back to the store's own (slower to build) bulk tables, so the loader's
-    function is timed here instead; the phase covers the same work as before."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._saved = loader.write_changes
-
-        def timed(*args: Any) -> None:
-            t = time.perf_counter()
-            try:
-                self._saved(*args)
-            finally:
-                self.seconds += time.perf_counter() - t
-
-        loader.write_changes = timed  # type: ignore[assignment]
-
-    def restore(self) -> None:
-        loader.write_changes = self._saved  # type: ignore[assignment]
 
 
 def peak_rss_mb() -> float:
@@ -71,7 +47,7 @@ def run(data: Path, with_seed: bool) -> dict[str, Any]:
             from ingest.seed import seed_data_path
 
             ingest_path(store, "native", seed_data_path())
-        timer = _WriteTimer()
+        timer = WriteTimer(store)
         rss_before = peak_rss_mb()
         c0 = time.process_time()
         t0 = time.perf_counter()
@@ -84,7 +60,6 @@ def run(data: Path, with_seed: bool) -> dict[str, Any]:
         t2 = time.perf_counter()
         c2 = time.process_time()
         load_write = timer.seconds
-        timer.restore()
         link_after_load(store, list(bundle.nodes.values()), report)
         t3 = time.perf_counter()
         c3 = time.process_time()

@@ -230,96 +230,6 @@ def diff_rels(store: Store, rels: Sequence[RelRecord], report: LoadReport,
     return added, changed
 
 
-# -- the write ---------------------------------------------------------------------------
-# The embedded store appends new records with COPY from Arrow tables (graph.bulk); building
-# those tables column by column from Python lists (graph.bulk._node_table) took longer than
-# the COPYs themselves (0.6 s of CPU for an OFAC load). pyarrow converts a list of dicts to
-# a struct array in C, one pass for all columns; the tables are the same (same columns and
-# types; a missing list is an empty list, as graph.bulk writes it), and
-# ``copy_tables_in_transaction`` then copies them in the order ``graph.bulk.write_mixed``
-# uses, in one transaction. Any other store, or an embedded store whose write_changes was
-# replaced (a benchmark timer, a test's fault injection), gets ``store.write_changes``.
-_ARROW_TYPES = {"STRING": "string", "INT64": "int64", "DOUBLE": "float64", "BOOLEAN": "bool_"}
-
-
-def _arrow_type(pa: Any, typ: str) -> Any:
-    if typ == "STRING[]":
-        return pa.list_(pa.string())
-    return getattr(pa, _ARROW_TYPES[typ])()
-
-
-def _arrow_table(pa: Any, lead: dict[str, list[str]], props: list[dict[str, Any]],
-                 columns: list[tuple[str, str]]) -> Any:
-    """``lead`` columns (id, or from/to/id) given as lists, then every other column of
-    ``columns`` read from the ``props`` dicts by one C conversion of the whole list."""
-    cols = [(c, t) for c, t in columns if c not in lead]
-    struct = pa.array(props, type=pa.struct([(c, _arrow_type(pa, t)) for c, t in cols]))
-    arrays = [pa.array(values, type=pa.string()) for values in lead.values()]
-    names = list(lead)
-    for (name, typ), array in zip(cols, struct.flatten(), strict=True):
-        if typ == "STRING[]" and array.null_count:
-            array = array.fill_null(pa.scalar([], type=array.type))  # None is stored as []
-        arrays.append(array)
-        names.append(name)
-    return pa.Table.from_arrays(arrays, names=names)
-
-
-def _bulk_tables(new_nodes: Sequence[NodeRecord], new_rels: Sequence[RelRecord]
-                 ) -> tuple[dict[str, Any], dict[tuple[str, str, str], Any]]:
-    import pyarrow as pa
-
-    nodes_by: dict[str, list[NodeRecord]] = defaultdict(list)
-    for node in new_nodes:
-        nodes_by[node.kind].append(node)
-    rels_by: dict[tuple[str, str, str], list[RelRecord]] = defaultdict(list)
-    for rel in new_rels:
-        rels_by[(rel.type, rel.from_kind, rel.to_kind)].append(rel)
-    node_tables = {
-        kind: _arrow_table(pa, {"id": [n.id for n in group]}, [n.props for n in group],
-                           node_columns(kind))
-        for kind, group in nodes_by.items()}
-    rel_tables = {
-        shape: _arrow_table(pa, {"from": [r.from_id for r in group],
-                                 "to": [r.to_id for r in group], "id": [r.id for r in group]},
-                            [r.props for r in group], rel_columns(shape[0]))
-        for shape, group in rels_by.items()}
-    return node_tables, rel_tables
-
-
-def write_changes(store: Store, new_nodes: Sequence[NodeRecord],
-                  changed_nodes: Sequence[NodeRecord], new_rels: Sequence[RelRecord],
-                  changed_rels: Sequence[RelRecord]) -> None:
-    """``store.write_changes``, with the embedded store's bulk tables built faster (see
-    above): one transaction, new nodes copied, changed nodes upserted, new relations
-    copied, changed relations upserted, so a load lands whole or not at all."""
-    from graph.embedded import _BULK_THRESHOLD, EmbeddedStore
-
-    # the store's own write_changes, not one a subclass or a wrapper put in its place
-    own = getattr(getattr(store, "write_changes", None), "__func__", None)
-    plain = (not isinstance(store, EmbeddedStore) or own is not EmbeddedStore.write_changes
-             or len(new_nodes) + len(new_rels) < _BULK_THRESHOLD)
-    if not plain:
-        try:
-            node_tables, rel_tables = _bulk_tables(new_nodes, new_rels)
-        except (ImportError, TypeError, ValueError, OverflowError, NotImplementedError):
-            # pyarrow missing, or a value its column cannot take (pyarrow's conversion
-            # errors are these types): graph.bulk reports it as it always has
-            plain = True
-    if plain:
-        store.write_changes(new_nodes, changed_nodes, new_rels, changed_rels)
-        return
-    from graph.bulk import copy_tables_in_transaction
-
-    assert isinstance(store, EmbeddedStore)
-    with store.transaction():
-        copy_tables_in_transaction(store, node_tables, {})
-        if changed_nodes:
-            store.write_in_transaction(changed_nodes, [])
-        copy_tables_in_transaction(store, {}, rel_tables)
-        if changed_rels:
-            store.write_in_transaction([], changed_rels)
-
-
 def load_bundle(store: Store, bundle: Bundle, report: LoadReport,
                 progress: Progress | None = None) -> LoadReport:
     """Check references, diff and write the bundle in one transaction. An atomic bundle
@@ -359,7 +269,7 @@ def _load_bundle(store: Store, bundle: Bundle, report: LoadReport,
     total = len(new_nodes) + len(changed_nodes) + len(new_rels) + len(changed_rels)
     if total:
         with progress.task("writing", total=total) as tick:
-            write_changes(store, new_nodes, changed_nodes, new_rels, changed_rels)
+            store.write_changes(new_nodes, changed_nodes, new_rels, changed_rels)
             tick(total)
         report.written = True
     report.seconds = time.perf_counter() - started

@@ -1,9 +1,9 @@
-"""The loader's write (ingest.loader.write_changes): its Arrow tables for the embedded
-store's COPY must leave the graph exactly as the store's own write_changes does, in one
-transaction, for loads of new records alone or mixed with changed ones; a failing load
-must leave nothing behind. And the garbage-collector pause around ingest steps must give
-the collector back as it found it. Records come from the synthetic OFAC set of
-test_ofac.py (artificial names)."""
+"""The loader's write of new records through the embedded store's COPY (graph.bulk, whose
+Arrow tables are built by one conversion of the records' dicts) must leave the graph exactly
+as the plain upsert path does, in one transaction, for loads of new records alone or mixed
+with changed ones; a failing load must leave nothing behind. And the garbage-collector
+pause around ingest steps must give the collector back as it found it. Records come from
+the synthetic OFAC set of test_ofac.py (artificial names)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.records import NodeRecord
 from graph.store import StoreError
-from ingest import loader
+from graph import bulk
 from ingest.loader import LoadReport, gc_paused, load_bundle
 from ingest.ofac import read_ofac
 from tests.ingest.helpers import dump
@@ -30,41 +30,43 @@ def _load(store: EmbeddedStore, folder: Path) -> LoadReport:
     return load_bundle(store, bundle, report)
 
 
-def _plain(store: EmbeddedStore) -> None:
-    """Make ``store`` write through its own write_changes (graph.bulk's tables)."""
-    own = store.write_changes
-
-    def wrapped(*args: Any) -> None:
-        own(*args)
-
-    store.write_changes = wrapped  # type: ignore[method-assign]
-
-
 @pytest.fixture
 def bulk_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """COPY even for the few records of the synthetic set (both paths read this)."""
+    """COPY even for the few records of the synthetic set."""
     monkeypatch.setattr("graph.embedded._BULK_THRESHOLD", 0)
 
 
-def test_fast_tables_write_what_the_store_writes(tmp_path: Path, bulk_always: None) -> None:
+def _both(monkeypatch: pytest.MonkeyPatch, fast: EmbeddedStore, plain: EmbeddedStore,
+          fn: Any) -> tuple[Any, Any]:
+    """``fn(store)`` on ``fast`` with the bulk tables built by one conversion of the dicts,
+    then on ``plain`` with them built column by column (the reference)."""
+    a = fn(fast)
+    with monkeypatch.context() as m:
+        m.setattr(bulk, "_prop_arrays", bulk._column_arrays)
+        b = fn(plain)
+    return a, b
+
+
+def test_fast_tables_write_what_the_store_writes(tmp_path: Path, bulk_always: None,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     folder = write_ofac_set(tmp_path / "set_2020-01-31")
     fast = EmbeddedStore(tmp_path / "fast.lbdb")
     plain = EmbeddedStore(tmp_path / "plain.lbdb")
-    _plain(plain)
     try:
         calls: list[int] = []
-        real = loader._bulk_tables
+        real = bulk._column_arrays
 
         def counted(*args: Any) -> Any:
             calls.append(1)
             return real(*args)
 
-        loader._bulk_tables = counted  # type: ignore[assignment]
-        try:
-            a, b = _load(fast, folder), _load(plain, folder)
-        finally:
-            loader._bulk_tables = real  # type: ignore[assignment]
-        assert calls == [1]  # the fast store took the Arrow path, the wrapped one did not
+        monkeypatch.setattr(bulk, "_column_arrays", counted)
+        a = _load(fast, folder)
+        assert not calls  # one conversion of the dicts served every table: no fallback
+        monkeypatch.setattr(bulk, "_column_arrays", real)
+        with monkeypatch.context() as m:
+            m.setattr(bulk, "_prop_arrays", bulk._column_arrays)
+            b = _load(plain, folder)
         assert a.counts == b.counts and a.written and b.written
         assert dump(fast) == dump(plain)
         # a second load that changes one entry and adds one: changed and new in one write
@@ -72,7 +74,7 @@ def test_fast_tables_write_what_the_store_writes(tmp_path: Path, bulk_always: No
             SDN.replace(b"Head of the Testland Court One;", b"Deputy of the Testland Court;")
             .replace(b"\x1a", b'90009,"ZZYZX NEW ORG",-0- ,"SDGT",-0- ,-0- ,-0- ,-0- ,-0- ,'
                               b'-0- ,-0- ,-0- \r\n\x1a'))
-        a, b = _load(fast, folder), _load(plain, folder)
+        a, b = _both(monkeypatch, fast, plain, lambda s: _load(s, folder))
         assert a.counts == b.counts
         assert a.total("added") and a.total("updated")
         assert dump(fast) == dump(plain)
@@ -95,12 +97,12 @@ def test_a_failing_copy_leaves_the_graph_as_it_was(tmp_path: Path, store: Embedd
                        {**bundle.nodes["org:ofac-90002"].props, "name": "ZZ FRESH"})
     # an id already stored among the "new" records: the engine refuses the whole COPY
     with pytest.raises(StoreError):
-        loader.write_changes(store, [fresh, *nodes], [], list(bundle.rels.values()), [])
+        store.write_changes([fresh, *nodes], [], list(bundle.rels.values()), [])
     assert dump(store) == before
 
 
 def test_odd_values_end_as_the_store_would_write_or_refuse_them(
-        tmp_path: Path, bulk_always: None) -> None:
+        tmp_path: Path, bulk_always: None, monkeypatch: pytest.MonkeyPatch) -> None:
     bundle = read_ofac(write_ofac_set(tmp_path / "set"))
     nodes = list(bundle.nodes.values())
     org = bundle.nodes["org:ofac-90002"].props
@@ -108,16 +110,18 @@ def test_odd_values_end_as_the_store_would_write_or_refuse_them(
     bad = NodeRecord("Organization", "org:ofac-99992", {**org, "kind": 5})
     fast = EmbeddedStore(tmp_path / "fast.lbdb")
     plain = EmbeddedStore(tmp_path / "plain.lbdb")
-    _plain(plain)
     try:
-        for s in (fast, plain):  # a string where a list goes: taken as its letters by both
-            loader.write_changes(s, [*nodes, odd], [], [], [])
+        # a string where a list goes: taken as its letters by both
+        _both(monkeypatch, fast, plain, lambda s: s.write_changes([*nodes, odd], [], [], []))
         assert dump(fast) == dump(plain)
         errors = []
-        for s in (fast, plain):  # a number where text goes: refused by both, the same way
+
+        def refused(s: EmbeddedStore) -> None:  # a number where text goes: refused by both
             with pytest.raises(Exception) as got:
-                loader.write_changes(s, [bad], [], [], [])
+                s.write_changes([bad], [], [], [])
             errors.append(type(got.value))
+
+        _both(monkeypatch, fast, plain, refused)
         assert errors[0] is errors[1]
         assert dump(fast) == dump(plain)
         assert "org:ofac-99992" not in fast.get_nodes(["org:ofac-99992"])
