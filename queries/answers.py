@@ -156,6 +156,15 @@ class ChainHead(BaseModel):
     status: Status
 
 
+class ChainHeadPost(BaseModel):
+    """A head post of an organisation on a chain taken at an unknown date: who held it then
+    cannot be decided, so its holders are not listed (accountability for an undated act)."""
+
+    position: EntityRef
+    position_in: Claim
+    status: Status
+
+
 class ChainLink(BaseModel):
     parent: EntityRef
     claim: Claim  # PART_OF
@@ -167,6 +176,8 @@ class ChainOrg(BaseModel):
     level: int  # 0 = an organisation of the entry point, 1 = its parent, ...
     parents: list[ChainLink] = Field(default_factory=list)
     heads: list[ChainHead] = Field(default_factory=list)
+    head_posts: list[ChainHeadPost] = Field(default_factory=list)  # set instead of heads
+    # when the chain was taken at an unknown date for an accountability answer
 
 
 class ChainAnswer(BaseModel):

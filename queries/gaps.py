@@ -294,7 +294,9 @@ class _Scanner:
                 if wkind == "Person":
                     people[who] = names.get(who, who)
                     here.setdefault(who, {}).setdefault(role, detail)
-                if wkind in ("Person", "Organization"):
+                # an undated act has no holder of a head post above it that can be decided
+                # (accountability lists the posts): nobody is implicated as its superior
+                if wkind in ("Person", "Organization") and at.known:
                     for h, hdetail in heads(who, wkind, at.text, at.lo, at.hi):
                         if h not in people:
                             people[h] = names.get(h, h)

@@ -77,21 +77,33 @@ _SAME_AS: weakref.WeakKeyDictionary[Store, tuple[int, dict[str, list[tuple[str, 
 
 
 
-_SOURCES: weakref.WeakKeyDictionary[Store, tuple[int, dict[str, dict[str, Any]]]] = \
+_SOURCES: weakref.WeakKeyDictionary[
+    Store, tuple[int, dict[str, dict[str, Any]], dict[str, A.SourceRef]]] = \
     weakref.WeakKeyDictionary()
 
 
 def _sources(store: Store) -> dict[str, dict[str, Any]]:
     """Every source's display fields by id, per store generation (answers cite a few of
     some 20,000 sources; a round trip per answer cost more than the rest of a chain)."""
+    return _source_cache(store)[0]
+
+
+def _source_refs(store: Store) -> dict[str, A.SourceRef]:
+    """Each source's reference as answers show it, built once per store generation and
+    shared by every answer that cites it (an accountability answer cites about a thousand:
+    building them per answer was a fifth of its time). Treated as immutable."""
+    return _source_cache(store)[1]
+
+
+def _source_cache(store: Store) -> tuple[dict[str, dict[str, Any]], dict[str, A.SourceRef]]:
     cached = _SOURCES.get(store)
     if cached is not None and cached[0] == store.generation:
-        return cached[1]
+        return cached[1], cached[2]
     gen = store.generation
     t = store.run_arrow(SOURCES_ALL)
     found: dict[str, dict[str, Any]] = {r["id"]: r for r in t.to_pylist()} if t.num_rows else {}
-    _SOURCES[store] = (gen, found)
-    return found
+    _SOURCES[store] = (gen, found, {})
+    return found, _SOURCES[store][2]
 
 
 def _same_as(store: Store) -> dict[str, list[tuple[str, bool]]]:
@@ -320,7 +332,7 @@ class GraphQueries:
         wanted: set[str] = set()
         for m in claims:
             wanted.update(m.source_ids)
-        known = _sources(self.store) if wanted else {}
+        known, shared = _source_cache(self.store) if wanted else ({}, {})
         rest = sorted(s for s in wanted if s not in known)
         found = {k: r.props for k, r in self.store.get_nodes(rest).items()} if rest else {}
         refs: dict[str, A.SourceRef] = {}
@@ -332,10 +344,15 @@ class GraphQueries:
             elif not self._visible(p.get("restricted")):
                 hidden.add(sid)
             else:
-                refs[sid] = A.SourceRef(id=sid, title=p.get("title") or p.get("name"),
-                                        publisher=p.get("publisher"), date=p.get("date"),
-                                        reference=p.get("reference"), url=p.get("url"),
-                                        kind=p.get("kind"))
+                ref = shared.get(sid) if sid in known else None
+                if ref is None:
+                    ref = A.SourceRef(id=sid, title=p.get("title") or p.get("name"),
+                                      publisher=p.get("publisher"), date=p.get("date"),
+                                      reference=p.get("reference"), url=p.get("url"),
+                                      kind=p.get("kind"))
+                    if sid in known:
+                        shared[sid] = ref
+                refs[sid] = ref
         # many claims cite the same sources: their lists are made once per distinct tuple
         made: dict[tuple[str, ...], tuple[list[A.SourceRef], list[str]]] = {}
         for m in claims:
@@ -562,13 +579,17 @@ class GraphQueries:
         path of claims from ``ent`` to it (for accountability answers)."""
         return self._chains([(ent, at)])[(ent.id, at.text)]
 
-    def _chains(self, items: Sequence[tuple[A.EntityRef, FuzzyDate]]
+    def _chains(self, items: Sequence[tuple[A.EntityRef, FuzzyDate]],
+                holders_undated: bool = True
                 ) -> dict[tuple[str, str], tuple[A.ChainAnswer, dict[str, list[A.Claim]]]]:
         """Chains above several entities, each at its own date, walked together: each step
         is one engine round trip for all of them (an act with three actors, or a thousand
         acts on different days, cost what one does). The engine filters the claims on the
         span of all the dates; each chain then keeps those not certainly invalid on its own
-        date (``graph.dates.validity_on``, the arithmetic the Cypher filter uses)."""
+        date (``graph.dates.validity_on``, the arithmetic the Cypher filter uses).
+
+        Without ``holders_undated``, a chain at an unknown date lists each organisation's
+        head posts (``head_posts``) instead of every person who ever held them."""
         uniq: dict[tuple[str, str], tuple[A.EntityRef, FuzzyDate]] = {}
         for ent, at in items:
             uniq.setdefault((ent.id, at.text), (ent, at))
@@ -717,9 +738,16 @@ class GraphQueries:
         for e in self._edges(all_orgs, "in", ("POSITION_IN",), span, heads_only=True):
             if e.okind == "Position" and e.row.get("o_is_head"):
                 pin_in[e.src].append(e)
+        # holders only where some chain is taken at a known date (or all are wanted), and
+        # over those chains' span: at an unknown date every holder ever would qualify
+        with_holders = [k for k, (_, at) in uniq.items() if holders_undated or at.known]
+        holder_orgs = {o for k in with_holders for o in level[k]}
+        hspan = span if holders_undated else FuzzyDate(
+            "", UNKNOWN.precision, min((uniq[k][1].lo for k in with_holders), default=MIN_DAY),
+            max((uniq[k][1].hi for k in with_holders), default=MAX_DAY))
         holders: dict[str, list[Edge]] = defaultdict(list)
-        for e in self._edges([e.other for es in pin_in.values() for e in es], "in",
-                             ("HOLDS",), span):
+        for e in self._edges([e.other for o in sorted(holder_orgs) for e in pin_in.get(o, ())],
+                             "in", ("HOLDS",), hspan) if holder_orgs else ():
             if e.okind == "Person":
                 holders[e.src].append(e)
         out: dict[tuple[str, str], tuple[A.ChainAnswer, dict[str, list[A.Claim]]]] = {}
@@ -735,11 +763,16 @@ class GraphQueries:
                                 parent=refs[e.other], status=st,
                                 claim=claim(e, at, st, {e.src: refs[e.src].name or e.src})))
                 heads: list[A.ChainHead] = []
+                head_posts: list[A.ChainHeadPost] = []
                 for p in pin_in.get(o, ()):
                     ps = status(p, at)
                     if ps is None:
                         continue
                     pc = claim(p, at, ps, {p.src: refs[o].name or o})
+                    if not (holders_undated or at.known):
+                        head_posts.append(A.ChainHeadPost(position=self._ref(p),
+                                                          position_in=pc, status=ps))
+                        continue
                     for h in holders.get(p.other, ()):
                         hs = status(h, at)
                         if hs is None:
@@ -752,12 +785,16 @@ class GraphQueries:
                     organization=refs[o], level=lv[o],
                     parents=sorted(parents, key=lambda l: (l.parent.id, l.claim.id)),
                     heads=sorted(heads, key=lambda h: (h.person.id, h.position.id,
-                                                       h.holds.id))))
+                                                       h.holds.id)),
+                    head_posts=sorted(head_posts, key=lambda h: (h.position.id,
+                                                                 h.position_in.id))))
             ans.top = sorted(o.organization.id for o in ans.organizations if not o.parents)
             ans.dates_unknown = (
                 sum(p.status == "dates_unknown" for p in ans.posts)
                 + sum(l.status == "dates_unknown" for o in ans.organizations for l in o.parents)
-                + sum(h.status == "dates_unknown" for o in ans.organizations for h in o.heads))
+                + sum(h.status == "dates_unknown" for o in ans.organizations for h in o.heads)
+                + sum(h.status == "dates_unknown" for o in ans.organizations
+                      for h in o.head_posts))
             out[key] = (ans, paths[key])
         return out
 
@@ -924,7 +961,7 @@ class GraphQueries:
                          if w.kind in ("Person", "Organization")}.items())
         missing = [v for k, v in wanted if k not in chain_cache]
         if missing:
-            chain_cache.update(self._chains(missing))
+            chain_cache.update(self._chains(missing, holders_undated=False))
         actors: list[A.Actor] = []
         chain_orgs: dict[str, dict[str, A.EntityRef]] = {}
         for act, _ in acts:
@@ -959,6 +996,13 @@ class GraphQueries:
                         hpath = opath + [h.position_in, h.holds]
                         add(A.Actor(entity=h.person, role="superior",
                                     detail=f"{h.position.name} (head of {o.name})",
+                                    act_id=act.id, at=at_text, path=hpath,
+                                    status=_worst(*(c.status for c in hpath))))
+                    for hp in org.head_posts:  # an undated act: the post, not its holders
+                        hpath = opath + [hp.position_in]
+                        add(A.Actor(entity=hp.position, role="superior",
+                                    detail=f"{hp.position.name} (head of {o.name}); who held "
+                                           "it is not decided: the act has no date",
                                     act_id=act.id, at=at_text, path=hpath,
                                     status=_worst(*(c.status for c in hpath))))
                 if who.kind == "Organization":

@@ -156,10 +156,12 @@ class Oracle:
             frontier = sorted(set(nxt))
             depth += 1
         heads: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        head_posts: dict[str, set[tuple[str, str, str | None]]] = defaultdict(set)
         for o in level:
             for pos, pid, ps, _ in self.into(o, ("POSITION_IN",), at):
                 if self.kind(pos) != "Position" or not self.g.nodes[pos].get("is_head"):
                     continue
+                head_posts[o].add((pos, pid, ps))
                 for person, hid, hs, _ in self.into(pos, ("HOLDS",), at):
                     if self.kind(person) == "Person":
                         heads[o].add((person, pos, hid, pid, _worst([hs, ps])))
@@ -169,7 +171,8 @@ class Oracle:
                    + sum(x[2] == "dates_unknown" for ps in parents.values() for x in ps)
                    + sum(h[-1] == "dates_unknown" for hs in heads.values() for h in hs))
         return {"posts": posts, "orgs": orgs, "top": sorted(o for o in level if not parents.get(o)),
-                "unknown": unknown, "paths": best, "heads": heads, "level": level}
+                "unknown": unknown, "paths": best, "heads": heads, "level": level,
+                "head_posts": head_posts}
 
     # -- accountability --------------------------------------------------------------------
     def acts_of(self, ent: str) -> list[str]:
@@ -238,6 +241,10 @@ class Oracle:
                     if o != who:
                         chain_orgs.add(o)
                         add(o, "institutional", act, opath)
+                    if not at.known:  # an undated act: its head posts, not every holder
+                        for pos, pid, ps in ch["head_posts"].get(o, ()):
+                            add(pos, "superior", act, opath + [(pid, ps)])
+                        continue
                     for person, pos, hid, pid, st in ch["heads"].get(o, ()):
                         hs = self.validity(self._edge(person, pos, hid), at)
                         ps = self.validity(self._edge(pos, o, pid), at)
