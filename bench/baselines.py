@@ -138,7 +138,9 @@ class DictGraph:
         d = parse_date(at)
         return self._chain(ref, d.lo, d.hi)
 
-    def _chain(self, ref: str, lo: int, hi: int) -> dict[str, Any]:
+    def _chain(self, ref: str, lo: int, hi: int, holders: bool = True) -> dict[str, Any]:
+        """Without ``holders`` (an undated act), a head post is named instead of its holders,
+        as ``GraphQueries.accountability`` does."""
         kind = self.node_kind(ref)
         orgs: dict[str, int] = {}
         posts: list[str] = []
@@ -175,6 +177,9 @@ class DictGraph:
         for o in orgs:
             for p in self.ins(o, _POSITION_IN):
                 if valid(p, lo, hi) and self.is_head(p[1]):
+                    if not holders:
+                        heads.append((o, p[1], p[2]))
+                        continue
                     for h in self.ins(p[1], _HOLDS):
                         if valid(h, lo, hi):
                             heads.append((o, h[1], h[2]))
@@ -197,7 +202,8 @@ class DictGraph:
                 actors.append((act, who, role))
                 key = (who, lo, hi)
                 if key not in chains:
-                    chains[key] = self._chain(who, lo, hi)
+                    chains[key] = self._chain(who, lo, hi,
+                                              holders=(lo, hi) != (MIN_DAY, MAX_DAY))
                 for o, person, _ in chains[key]["heads"]:
                     actors.append((act, person, "superior"))
         return {"acts": acts, "actors": actors}
