@@ -770,7 +770,9 @@ class GraphQueries:
                         continue
                     pc = claim(p, at, ps, {p.src: refs[o].name or o})
                     if not (holders_undated or at.known):
-                        head_posts.append(A.ChainHeadPost(position=self._ref(p),
+                        if p.other not in refs:
+                            refs[p.other] = self._ref(p)
+                        head_posts.append(A.ChainHeadPost(position=refs[p.other],
                                                           position_in=pc, status=ps))
                         continue
                     for h in holders.get(p.other, ()):
@@ -778,7 +780,12 @@ class GraphQueries:
                         if hs is None:
                             continue
                         hc = claim(h, at, hs, {h.src: p.row.get("o_name") or h.src})
-                        heads.append(A.ChainHead(person=self._ref(h), position=self._ref(p),
+                        # one reference per person and post however many chains meet them
+                        if p.other not in refs:
+                            refs[p.other] = self._ref(p)
+                        if h.other not in refs:
+                            refs[h.other] = self._ref(h)
+                        heads.append(A.ChainHead(person=refs[h.other], position=refs[p.other],
                                                  holds=hc, position_in=pc,
                                                  status=_worst(hs, ps)))
                 ans.organizations.append(A.ChainOrg(
@@ -1019,6 +1026,8 @@ class GraphQueries:
             # on its arrays and only the shown ones become rows.
             st = structure(self.store)
             kinds = {"PERPETRATED_BY", "OCCURRED_AT"}
+            inc_refs: dict[str, A.EntityRef] = {}
+            inc_claims: dict[str, A.Claim] = {}
             for act_id, orgs_here in chain_orgs.items():
                 at = dates[act_id][1]
                 for oid, org in orgs_here.items():
@@ -1039,8 +1048,12 @@ class GraphQueries:
                             found.append((neg_hi, other, e.id, e))
                     found.sort(key=lambda t: t[:3])
                     for _, _, _, e in found[:NOTICE_PER_ORG]:
-                        notice.append(A.NoticeItem(organization=org, incident=self._ref(e),
-                                                   before_act=act_id, claim=self._claim(e)))
+                        if e.other not in inc_refs:  # an incident may be before many orgs
+                            inc_refs[e.other] = self._ref(e)
+                        if e.id not in inc_claims:  # and an organisation before many acts
+                            inc_claims[e.id] = self._claim(e)
+                        notice.append(A.NoticeItem(organization=org, incident=inc_refs[e.other],
+                                                   before_act=act_id, claim=inc_claims[e.id]))
         order = list(A.ActorRole.__args__)  # type: ignore[attr-defined]
         actors.sort(key=lambda a: (a.act_id, order.index(a.role), a.entity.id))
         notice.sort(key=lambda n: (n.before_act, n.organization.id, n.incident.id, n.claim.id))
