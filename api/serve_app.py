@@ -12,8 +12,11 @@ Limits, by construction:
   ``accgraph review`` or a single-worker server), and the keys/audit file (SQLite, beside
   the database) is shared by all workers;
 - a worker sees the database as it was when it opened it: restart the server after a load;
-- memory is per worker: each holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``) and caches
-  (the name index is about 2 GB at scale 1), so N workers cost about N times one.
+- memory is per worker: each holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``, else 512
+  MiB: ``graph.embedded.serving_buffer_pool``) and caches (name index and hierarchy, about
+  0.9 GB together at scale 1, read through a second read-only ``Database`` whose pool is
+  closed once they are built: ``queries.chunked.build_reader``), so N workers cost about N
+  times one (about 1.3 GB each at scale 1).
 
 uvicorn starts each worker with ``api.serve_app:app_from_env`` (``factory=True``); the
 parent passes the configuration in the environment (``ACCGRAPH_SERVE``, JSON).
@@ -61,7 +64,12 @@ def app_from_env() -> FastAPI:
 
     cfg = ServeConfig.from_env()
     tune_process()
-    store = open_store(cfg.db, cfg.store_kind, read_only=cfg.read_only)
+    pool = None
+    if cfg.read_only:  # the caches are read through a pool of their own (queries.chunked)
+        from graph.embedded import serving_buffer_pool
+
+        pool = serving_buffer_pool()
+    store = open_store(cfg.db, cfg.store_kind, read_only=cfg.read_only, buffer_pool=pool)
     admin = AdminStore(cfg.admin_path)
 
     def close() -> None:

@@ -11,6 +11,10 @@ soon as the app is created. Until it is done:
   (never a 500, never a second concurrent build);
 - requests that do not need it (an entity given by id) are served at once.
 
+The same thread then builds the in-process hierarchy (``queries.structure``) that chains and
+accountability questions walk, before the gate opens, so the first of them does not pay for
+it (entities given by id are served meanwhile, as above).
+
 If the build fails the failure is logged and the gate opens anyway: the index is then built
 lazily by the first request that needs it, as before (under the index's own lock).
 """
@@ -63,14 +67,35 @@ class WarmUp:
             restricted_set(store)
             # the public entry point builds the index (NameIndex.ensure, under its lock)
             GraphQueries(store, include_restricted=True).search("warm up", limit=1)
+            self._build_structure(store)
+            # the caches are built: freeze them out of the collector's full passes, which
+            # otherwise walked them every few dozen answers (queries.gc_policy)
+            from queries.gc_policy import settle
+
+            settle()
         except Exception as exc:  # logged; requests then build the caches lazily
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("warm-up failed; caches will be built by the first requests")
         finally:
             self.seconds = round(time.monotonic() - self.started_at, 2)
             if self.error is None:
-                log.info("warm-up done in %.1f s (name index, restricted ids)", self.seconds)
+                log.info("warm-up done in %.1f s (name index, restricted ids, hierarchy)",
+                         self.seconds)
             self.ready.set()
+
+    @staticmethod
+    def _build_structure(store: Store) -> None:
+        """The hierarchy held in process (``queries.structure``): built here, right after
+        the index, the builds of a start-up take turns (one build reader open at a time,
+        ``queries.chunked``) and the first chain requests do not pay for it; a request
+        that comes first waits for this build (its lock) as it would for its own. A
+        failure is logged and left to the requests (it does not hold the gate shut)."""
+        from queries.structure import structure
+
+        try:
+            structure(store)
+        except Exception:  # logged; the first chain request builds it instead
+            log.exception("warm-up: the hierarchy build failed; requests will build it")
 
     def wait(self) -> None:
         """Block up to ``wait_seconds`` for readiness; then 503 + Retry-After."""

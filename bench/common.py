@@ -154,7 +154,8 @@ class Server:
             return [self.proc.pid]
 
     def mem(self) -> dict[str, float]:
-        """Resident memory of the server, summed over its processes (and the largest one)."""
+        """Resident memory of the server, summed over its processes (and the largest one,
+        now and at its peak: a worker's start-up builds peak above where it settles)."""
         per = [proc_mem_mib(pid) for pid in self.pids()]
         if not per:
             return {}
@@ -163,6 +164,7 @@ class Server:
         if len(per) > 1:
             out["processes"] = len(per)
             out["max_process_rss_mib"] = max(m["rss_mib"] for m in per)
+            out["max_process_peak_mib"] = max(m["peak_mib"] for m in per)  # VmHWM
         return out
 
     def stop(self) -> None:

@@ -124,11 +124,12 @@ def _time_calls(fn: Callable[[Any], Any], inputs: list[Any], budget: float,
 
 def engine(db: Path, inputs: dict[str, list[Any]], budget: float,
            only: tuple[str, ...] = ENGINE_QUERIES) -> dict[str, Any]:
-    from graph.embedded import EmbeddedStore
+    from graph.embedded import EmbeddedStore, serving_buffer_pool
     from queries.gc_policy import settle
     from queries.service import GraphQueries
 
-    store = EmbeddedStore(db, read_only=True)
+    # opened as an API worker opens it (its pool, its caches read through a build reader)
+    store = EmbeddedStore(db, read_only=True, buffer_pool=serving_buffer_pool())
     q = GraphQueries(store, include_restricted=True)
     out: dict[str, Any] = {"queries": {}, "warmup": {}}
     # one-off costs, paid once per process and per committed write: (queries that need it,

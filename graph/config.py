@@ -38,13 +38,14 @@ def beside_db(store: object | None, suffix: str, env: str, fallback: str) -> Pat
 
 
 def open_store(db: str | os.PathLike[str] | None = None, store: str | None = None,
-               *, read_only: bool = False) -> Store:
-    """Open the configured store. Neo4j is configured by NEO4J_URI/USER/PASSWORD/DATABASE."""
+               *, read_only: bool = False, buffer_pool: int | None = None) -> Store:
+    """Open the configured store. Neo4j is configured by NEO4J_URI/USER/PASSWORD/DATABASE.
+    ``buffer_pool`` (bytes): the embedded engine's pool, else its default."""
     kind = (store or os.environ.get("ACCGRAPH_STORE") or "embedded").lower()
     if kind == "embedded":
         from graph.embedded import EmbeddedStore
 
-        return EmbeddedStore(resolve_db_path(db), read_only=read_only)
+        return EmbeddedStore(resolve_db_path(db), read_only=read_only, buffer_pool=buffer_pool)
     if kind == "neo4j":
         try:
             from graph.neo4j_store import Neo4jStore

@@ -31,12 +31,25 @@ _BATCH = 5000
 _BULK_THRESHOLD = 2000
 _SCAN_THRESHOLD = 500  # claims of one shape: above this, one table scan beats lookups
 _DEFAULT_BUFFER_POOL = 1 << 30  # 1 GiB keeps peak memory bounded on a 2-core, shared box
+# A read-only serving worker's pool (``serving_buffer_pool``): its in-process caches are read
+# through a pool of their own that is closed afterwards (``queries.chunked.build_reader``),
+# so this one holds only what requests touch; bounded, it bounds the worker.
+_SERVING_BUFFER_POOL = 512 << 20
 # Private working directories beside a database: ``.<db name>.tmp-<pid>-<n>`` (a database
 # being built for a first load, spooled Arrow files). Removed when done, and on the next
 # read-write open when the process that made them is gone (killed mid-load).
 _SCRATCH_RE = re.compile(r"^\.(?P<db>.+)\.tmp-(?P<pid>\d+)-\d+$")
 _scratch_counter = itertools.count()
 _LOAD_BUFFER_POOL = 512 << 20  # a first load's pool: it holds one table's COPY at a time
+
+
+def serving_buffer_pool() -> int:
+    """The buffer pool of a read-only server worker: ``ACCGRAPH_BUFFER_POOL`` (bytes, also
+    what ``serve --buffer-pool-mib`` sets) when given, else 512 MiB. Requests touch pages
+    here, and the pool keeps what it touched up to its size: at 1 GiB a worker's memory
+    grew towards 1 GiB above its caches over time."""
+    env = os.environ.get("ACCGRAPH_BUFFER_POOL")
+    return int(env) if env else _SERVING_BUFFER_POOL
 
 
 def load_engine() -> ModuleType:
@@ -389,6 +402,13 @@ class EmbeddedStore(Store):
     @property
     def buffer_pool(self) -> int:
         return self._buffer_pool
+
+    @property
+    def read_only(self) -> bool:
+        """Opened read-only: nothing in this process changes the file, so another
+        read-only ``Database`` on it (``queries.chunked.build_reader``) reads the same
+        graph."""
+        return self._read_only
 
     def _swap_in(self, built: Path) -> None:
         """Replace this database by the closed, checkpointed database file ``built`` with

@@ -26,6 +26,7 @@ from typing import Any
 
 from graph.dates import MAX_DAY, MIN_DAY, UNKNOWN, parse_date
 from graph.store import Store
+from queries.chunked import build_reader
 from queries.cypher import gaps_acts_query, gaps_rel_query
 
 MAX_DEPTH = 20  # as queries.service.MAX_DEPTH
@@ -67,7 +68,8 @@ def gap_scan(store: Store, include_restricted: bool,
         if per is not None and include_restricted in per \
                 and per[include_restricted].generation == gen:
             return per[include_restricted]
-        scan = _Scanner(store, include_restricted, clusters).run(gen, weights)
+        with build_reader(store) as source:  # its pool is closed after the scan
+            scan = _Scanner(source, include_restricted, clusters).run(gen, weights)
         if per is None or any(s.generation != gen for s in per.values()):
             per = {}
             _CACHE[store] = per

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,9 @@ from graph.dates import MAX_DAY, MIN_DAY, Validity, validity_on
 from graph.model import NODE_KINDS, RELATION_TYPES
 from graph.store import Store
 from queries.centrality import SimpleCSR
+from queries.chunked import build_reader
 from queries.cypher import proj_nodes_query, proj_rels_query
+from queries.search import _Sorted
 
 EXCLUDED_TYPES = frozenset({"MENTIONED_IN", "SIGNED"})
 _CONF_RANK = {"high": 0, "medium": 1, "low": 2}
@@ -38,12 +41,60 @@ _KINDS = tuple(k for k in NODE_KINDS if k != "Source")
 _TYPES = tuple(t for t in RELATION_TYPES if t not in EXCLUDED_TYPES)
 
 Bounds = tuple[int, int] | None
+_I32 = np.iinfo(np.int32)
+
+
+class NodeIds:
+    """node -> id over the sorted ids as one Arrow array: no Python string per node (a
+    list and a dict of a million ids took about 200 MB per process)."""
+
+    def __init__(self, arr: pa.Array) -> None:
+        self.arr = arr
+        self.sorted = _Sorted(arr)
+
+    def __len__(self) -> int:
+        return len(self.arr)
+
+    def __getitem__(self, n: int) -> str:
+        return str(self.arr[int(n)].as_py())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arr.to_pylist())
+
+    def take(self, nodes: np.ndarray) -> list[str]:
+        """The ids of these nodes, in this order (one ``take``, not a scalar each)."""
+        return list(self.arr.take(pa.array(nodes, pa.int64())).to_pylist())
+
+
+class NodeIndex:
+    """id -> node: a binary search in the sorted ids (``NodeIds``), as a mapping."""
+
+    def __init__(self, ids: NodeIds) -> None:
+        self._sorted = ids.sorted
+
+    def __len__(self) -> int:
+        return len(self._sorted._arr)
+
+    def get(self, nid: str, default: int | None = None) -> int | None:
+        found = self._sorted.find(nid) if isinstance(nid, str) else None
+        return default if found is None else found
+
+    def __getitem__(self, nid: str) -> int:
+        found = self.get(nid)
+        if found is None:
+            raise KeyError(nid)
+        return found
+
+    def __contains__(self, nid: object) -> bool:
+        return isinstance(nid, str) and self._sorted.find(nid) is not None
 
 
 def _ints(col: pa.ChunkedArray | pa.Array, fill: int) -> np.ndarray:
-    """An integer column with nulls (and zeros: the old ``x or default`` rule) as ``fill``."""
-    arr = pc.fill_null(col.cast(pa.int64()), fill).to_numpy()
-    out = np.array(arr, dtype=np.int64)  # a copy: Arrow's buffers are read-only
+    """A day column with nulls (and zeros: the old ``x or default`` rule) as ``fill``, as
+    int32 (half of int64; every day number fits, and a value past int32, not a day, is
+    clipped, which orders the same against any day)."""
+    arr = np.asarray(pc.fill_null(col.cast(pa.int64()), fill).to_numpy(), dtype=np.int64)
+    out = np.clip(arr, _I32.min, _I32.max).astype(np.int32)  # a copy, writable
     out[out == 0] = fill
     return out
 
@@ -63,14 +114,14 @@ class Projection:
     """Nodes ``0..n-1`` (sorted ids) and claims ``0..m-1`` (undirected CSR over both)."""
 
     generation: int
-    ids: list[str]  # node -> id (sorted)
-    index: dict[str, int]  # id -> node
+    ids: NodeIds  # node -> id (sorted)
+    index: NodeIndex  # id -> node
     kind: np.ndarray  # node -> index in _KINDS (int8)
     restricted: np.ndarray  # node -> bool
     names: pa.Array
     subtypes: pa.Array
     dates: pa.Array
-    e_a: np.ndarray  # claim -> its from node
+    e_a: np.ndarray  # claim -> its from node (int32, as are the days and nbr/eid)
     e_b: np.ndarray  # claim -> its to node
     e_type: np.ndarray  # claim -> index in _TYPES (int8)
     e_from_lo: np.ndarray
@@ -164,9 +215,9 @@ class Projection:
         emask = keep[self.e_a] & keep[self.e_b] & (self.e_a != self.e_b)
         if at is not None:
             emask &= self._edge_mask(np.arange(len(self.e_a)), at)
-        a, b = self.e_a[emask], self.e_b[emask]
+        a, b = self.e_a[emask].astype(np.int64), self.e_b[emask].astype(np.int64)
         lo, hi = np.minimum(a, b), np.maximum(a, b)
-        pairs = np.sort(lo * len(self.ids) + hi)
+        pairs = np.sort(lo * len(self.ids) + hi)  # int64: n * n overflows int32
         if pairs.size:  # distinct (np.unique's hash table was 1 s at scale 1, this 30 ms)
             pairs = pairs.compress(np.concatenate([[True], pairs[1:] != pairs[:-1]]))
         return np.flatnonzero(keep), pairs
@@ -180,9 +231,9 @@ class Projection:
         nodes, pairs = self._simple_pairs(include_restricted=include_restricted, at=at,
                                           kinds=kinds)
         g = nx.Graph()
-        ids = self.ids
-        g.add_nodes_from(ids[int(n)] for n in nodes)
-        g.add_edges_from((ids[int(p // len(ids))], ids[int(p % len(ids))]) for p in pairs)
+        n = len(self.ids)
+        g.add_nodes_from(self.ids.take(nodes))
+        g.add_edges_from(zip(self.ids.take(pairs // n), self.ids.take(pairs % n)))
         return g
 
     def simple_csr(self, *, include_restricted: bool, at: Bounds,
@@ -214,7 +265,8 @@ def projection(store: Store) -> Projection:
         cached = _CACHE.get(store)
         if cached is not None and cached.generation == gen:
             return cached
-        proj = _build(store, gen)
+        with build_reader(store) as source:  # its pool is closed after the build
+            proj = _build(source, gen)
         _CACHE[store] = proj
         return proj
 
@@ -230,8 +282,7 @@ def _build(store: Store, gen: int) -> Projection:
     raw_ids = _strings(node_tables, "id")
     order = pc.sort_indices(raw_ids).to_numpy() if len(raw_ids) else np.empty(0, np.int64)
     ids_arr = raw_ids.take(pa.array(order))
-    ids: list[str] = ids_arr.to_pylist()
-    index = {nid: i for i, nid in enumerate(ids)}
+    ids = NodeIds(ids_arr)
     kind = (np.concatenate(kind_codes) if kind_codes else np.empty(0, np.int8))[order]
     restr: list[np.ndarray] = []
     for t in node_tables:
@@ -258,8 +309,8 @@ def _build(store: Store, gen: int) -> Projection:
         t = t.filter(ok)
         if not t.num_rows:
             continue
-        a_np = np.asarray(pc.drop_null(a).to_numpy(), dtype=np.int64)
-        b_np = np.asarray(pc.drop_null(b).to_numpy(), dtype=np.int64)
+        a_np = np.asarray(pc.drop_null(a).to_numpy(), dtype=np.int32)
+        b_np = np.asarray(pc.drop_null(b).to_numpy(), dtype=np.int32)
         cols["a"].append(a_np)
         cols["b"].append(b_np)
         cols["type"].append(np.full(t.num_rows, code, dtype=np.int8))
@@ -274,20 +325,21 @@ def _build(store: Store, gen: int) -> Projection:
     def cat(k: str, dtype: Any) -> np.ndarray:
         return np.concatenate(cols[k]).astype(dtype) if cols[k] else np.empty(0, dtype)
 
-    e_a, e_b = cat("a", np.int64), cat("b", np.int64)
+    e_a, e_b = cat("a", np.int32), cat("b", np.int32)
     m, n = len(e_a), len(ids)
     src = np.concatenate([e_a, e_b])
     dst = np.concatenate([e_b, e_a])
-    eid = np.concatenate([np.arange(m), np.arange(m)])
+    eid = np.concatenate([np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32)])
     order2 = np.lexsort((eid, dst, src))
+    del src
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    np.cumsum(np.bincount(np.concatenate([e_a, e_b]), minlength=n), out=indptr[1:])
     return Projection(
-        generation=gen, ids=ids, index=index, kind=kind, restricted=restricted,
+        generation=gen, ids=ids, index=NodeIndex(ids), kind=kind, restricted=restricted,
         names=names, subtypes=subtypes, dates=dates,
         e_a=e_a, e_b=e_b, e_type=cat("type", np.int8),
-        e_from_lo=cat("from_lo", np.int64), e_from_hi=cat("from_hi", np.int64),
-        e_to_lo=cat("to_lo", np.int64), e_to_hi=cat("to_hi", np.int64),
+        e_from_lo=cat("from_lo", np.int32), e_from_hi=cat("from_hi", np.int32),
+        e_to_lo=cat("to_lo", np.int32), e_to_hi=cat("to_hi", np.int32),
         e_conf=cat("conf", np.int8),
         e_ids=pa.concat_arrays(id_chunks) if id_chunks else pa.array([], pa.large_string()),
         indptr=indptr, nbr=dst[order2], eid=eid[order2])

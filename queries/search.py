@@ -39,6 +39,7 @@ from rapidfuzz import fuzz, process
 from graph.model import NODE_KINDS
 from graph.names import _APOSTROPHES, _PERSIAN_FOLD, has_persian, query_keys, skeleton
 from graph.store import Store
+from queries.chunked import build_reader, copied, read_pieces
 from queries.cypher import keys_query
 
 MIN_SCORE = 60.0
@@ -465,7 +466,7 @@ class _State:
     chunks: list[_Chunk]
     starts: np.ndarray  # each chunk's first row
     kinds: list[str]  # chunk -> kind
-    kind: np.ndarray  # row -> chunk (int8)
+    kind: np.ndarray  # row -> chunk (int16: a kind may come in several pieces)
     restricted: np.ndarray  # row -> bool
     ids: _Sorted  # through id_order
     id_order: np.ndarray  # the rows in id order
@@ -477,7 +478,7 @@ class _State:
     @staticmethod
     def empty() -> _State:
         none = np.empty(0, dtype=np.int32)
-        return _State(0, [], np.zeros(1, dtype=np.int64), [], np.empty(0, dtype=np.int8),
+        return _State(0, [], np.zeros(1, dtype=np.int64), [], np.empty(0, dtype=np.int16),
                       np.empty(0, dtype=bool), _Sorted(_EMPTY_STRINGS), none, none,
                       _Sorted(_EMPTY_STRINGS), np.zeros(1, dtype=np.int32), none)
 
@@ -513,11 +514,13 @@ class NameIndex:
     """Inverted index of the stored name keys, rebuilt when the store's generation moves.
 
     Columnar, because at a million nodes a dict of key -> id lists plus a ``Named`` per
-    node took 32 s and 2.2 GB to build per process: the engine's Arrow columns are kept as
-    they come (one chunk per kind, never concatenated), the names pulled out of their JSON,
-    the distinct keys are one sorted Arrow array (binary search on its buffers), and a
-    key's postings are a slice of one int32 array; ties between equal scores go by id
-    through each node's rank in id order.
+    node took 32 s and 2.2 GB to build per process: the columns kept are copies of the
+    engine's (one chunk per piece of a kind, never concatenated: ``queries.chunked``; a
+    view would keep the whole read alive), the names pulled out of their JSON, the
+    distinct keys are one sorted Arrow array (binary search on its buffers), and a key's
+    postings are a slice of one int32 array; ties between equal scores go by id through
+    each node's rank in id order. A read-only store's index is read through a build
+    reader whose pool is closed afterwards (about 350 MB of process memory at scale 1).
     """
 
     WARM_TOKENS = 40_000
@@ -552,43 +555,22 @@ class NameIndex:
         key_chunks: list[pa.Array] = []
         parents: list[np.ndarray] = []
         base = 0
-        for kind, nk in NODE_KINDS.items():
-            if not nk.searchable:
-                continue
-            t = store.run_arrow(keys_query(kind))
-            n = t.num_rows
-            if not n:
-                continue
-
-            def column(c: str, typ: pa.DataType, t: pa.Table = t, n: int = n) -> pa.Array:
-                if c not in t.column_names:
-                    return pa.nulls(n, typ)
-                col = t.column(c)
-                col = col if col.type == typ else col.cast(typ)
-                return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
-
-            name, names = column("name", pa.string()), column("names", pa.string())
-            others = other_names(name, names)
-            chunks.append(_Chunk(kind, base, column("id", pa.string()), name,
-                                 column("subtype", pa.string()), column("date", pa.string()),
-                                 names if others is None else others))
-            del names, others
-            pa.default_memory_pool().release_unused()
-            restricted.append(np.asarray(pc.fill_null(column("restricted", pa.bool_()), False)
-                                         .to_numpy(zero_copy_only=False), dtype=bool))
-            keys = column("name_keys", pa.list_(pa.string()))
-            flat = pc.list_flatten(keys)  # a view of the engine's buffers: no copy
-            parent = np.asarray(pc.list_parent_indices(keys).to_numpy(), dtype=np.int32)
-            if flat.null_count:
-                valid = flat.is_valid()
-                flat = flat.filter(valid)
-                parent = parent[np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)]
-            parent += base
-            key_chunks.append(flat)
-            parents.append(parent)
-            codes.append(np.full(n, len(chunks) - 1, dtype=np.int8))
-            base += n
-            del t, keys, flat
+        with build_reader(store) as source:  # a pool of its own, closed when read
+            for kind, nk in NODE_KINDS.items():
+                if not nk.searchable:
+                    continue
+                # a kind in pieces (queries.chunked): each piece's kept columns are copied
+                # out and its engine result let go before the next piece is read
+                for t in read_pieces(source, keys_query(kind)):
+                    n = t.num_rows
+                    if not n:
+                        continue
+                    key_chunks.append(cls._add_piece(kind, base, t, chunks, restricted,
+                                                     parents))
+                    codes.append(np.full(n, len(chunks) - 1, dtype=np.int16))
+                    base += n
+                    del t
+                    pa.default_memory_pool().release_unused()
         if not base:  # an empty graph: nothing to find
             return _State.empty()
         ids = pa.concat_arrays([c.id for c in chunks])  # one buffer, searched by bytes
@@ -604,6 +586,42 @@ class NameIndex:
                        _Sorted(sorted_keys), ptr, post)
         pa.default_memory_pool().release_unused()  # the build's temporaries, back to the OS
         return state
+
+    @staticmethod
+    def _add_piece(kind: str, base: int, t: pa.Table, chunks: list[_Chunk],
+                   restricted: list[np.ndarray], parents: list[np.ndarray]) -> pa.Array:
+        """Append one piece of a kind (rows ``base`` onwards) to the build: its chunk, with
+        the columns kept copied out of the engine's result (a kept view would keep the
+        whole result alive: the names JSON and the keys were most of it), its restricted
+        flags and the rows of its keys; returns its keys, dictionary-encoded (a copy)."""
+        n = t.num_rows
+
+        def column(c: str, typ: pa.DataType) -> pa.Array:
+            if c not in t.column_names:
+                return pa.nulls(n, typ)
+            col = t.column(c)
+            col = col if col.type == typ else col.cast(typ)
+            return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+
+        name, names = column("name", pa.string()), column("names", pa.string())
+        others = other_names(name, names)
+        chunks.append(_Chunk(kind, base, copied(column("id", pa.string())), copied(name),
+                             copied(column("subtype", pa.string())),
+                             copied(column("date", pa.string())),
+                             copied(names) if others is None else others))
+        del names, others
+        restricted.append(np.asarray(pc.fill_null(column("restricted", pa.bool_()), False)
+                                     .to_numpy(zero_copy_only=False), dtype=bool))
+        keys = column("name_keys", pa.list_(pa.string()))
+        flat = pc.list_flatten(keys)  # a view of the engine's buffers: no copy
+        parent = np.asarray(pc.list_parent_indices(keys).to_numpy(), dtype=np.int32)
+        if flat.null_count:
+            valid = flat.is_valid()
+            flat = flat.filter(valid)
+            parent = parent[np.asarray(valid.to_numpy(zero_copy_only=False), dtype=bool)]
+        parent += base
+        parents.append(parent)
+        return flat.dictionary_encode()  # indices + distinct keys: far less than the keys
 
     @classmethod
     def _warm_skeletons(cls, state: _State) -> None:
@@ -629,11 +647,13 @@ class NameIndex:
     @staticmethod
     def _postings(chunks: list[pa.Array], parents: list[np.ndarray]
                   ) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        """Group the (key, row) pairs by key: the rows of the i-th smallest key are
+        """Group the (key, row) pairs by key (``chunks``: each piece's keys, dictionary-
+        encoded): the rows of the i-th smallest key are
         ``post[ptr[i]:ptr[i + 1]]``, ascending. Each pair is packed in one int64 (key rank
         high, row low) and sorted in place: no argsort index array, half the memory."""
-        enc = pa.chunked_array(chunks, pa.string()).dictionary_encode()
-        chunks.clear()  # the caller's list: the engine's key strings can go now
+        enc = pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
+        enc = enc.unify_dictionaries() if enc.num_chunks > 1 else enc
+        chunks.clear()  # the caller's list: the pieces' own dictionaries can go now
         dictionary = enc.chunk(enc.num_chunks - 1).dictionary if enc.num_chunks \
             else _EMPTY_STRINGS  # one dictionary shared by every chunk
         k = len(dictionary)

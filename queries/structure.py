@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from graph.dates import MAX_DAY, MIN_DAY
 from graph.store import Store
+from queries.chunked import build_reader, copied, read_pieces
 from queries.cypher import (
     CLAIM_COLUMNS,
     STRUCTURE_TYPES,
@@ -26,8 +27,36 @@ from queries.cypher import (
     structure_query,
 )
 
+_I32 = np.iinfo(np.int32)
 # a claim's bound columns and what a missing one widens to (the edge queries' coalesce)
 _BOUNDS = {"from_lo": MIN_DAY, "from_hi": MAX_DAY, "to_lo": MIN_DAY, "to_hi": MAX_DAY}
+
+
+def _days(arr: pa.Array) -> np.ndarray:
+    """Day numbers (yyyymmdd, no nulls) as int32, half of int64's memory: every day fits,
+    and a value past int32 (not a day) is clipped, which orders the same against any day."""
+    big = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.clip(big, _I32.min, _I32.max).astype(np.int32)
+
+
+def _read_columns(store: Store, rel_type: str) -> dict[str, pa.Array]:
+    """A structure table's columns, read in pieces (``queries.chunked``: one piece's result
+    in the pool at a time) and copied out of the engine's results, each piece let go as
+    soon as it is copied; the ``type`` column (the table's own name) is not kept, nor,
+    once numbered, the ends' ids (``Structure``)."""
+    pieces: dict[str, list[pa.Array]] = {}
+    types: dict[str, pa.DataType] = {}
+    for t in read_pieces(store, structure_query(rel_type)):
+        for c in t.column_names:
+            if c == "type":
+                continue
+            types[c] = t.schema.field(c).type
+            if t.num_rows:
+                pieces.setdefault(c, []).append(copied(t.column(c)))
+        del t
+    return {c: (pa.concat_arrays(pieces[c]) if len(pieces.get(c, ())) > 1
+                else pieces[c][0] if c in pieces else pa.array([], typ))
+            for c, typ in types.items()}
 
 
 class Structure:
@@ -38,7 +67,11 @@ class Structure:
     seconds): the columns stay Arrow arrays, adjacency is two CSR arrays over integer node
     numbers, and a claim's or a node's fields become Python dicts only when a question
     touches them (a bounded cache keeps the often-touched ones, such as the heads of the
-    top organisations). The rows handed out are those the named edge queries return."""
+    top organisations). The rows handed out are those the named edge queries return.
+
+    Memory (scale 1): read through a build reader (``queries.chunked.build_reader``), whose
+    pool is closed once read; the numbers (nodes, claims, rows, days, CSR) are int32 or
+    smaller, half of int64. About 500 MB of process memory in all."""
 
     def __init__(self, store: Store) -> None:
         self.generation = store.generation
@@ -57,20 +90,16 @@ class Structure:
         t_ahead: list[np.ndarray] = []
         t_bhead: list[np.ndarray] = []
         t_bounds: dict[str, list[np.ndarray]] = {c: [] for c in _BOUNDS}
+        with build_reader(store) as source:  # a pool of its own, closed when read
+            read = {rel_type: _read_columns(source, rel_type) for rel_type in STRUCTURE_TYPES}
         for rel_type in STRUCTURE_TYPES:
-            t = store.run_arrow(structure_query(rel_type))
-            if not t.num_rows:
+            cols = read.pop(rel_type)
+            n_rows = len(cols["a_id"]) if cols else 0
+            if not n_rows:
                 continue
-            self_table = t.combine_chunks()
-            cols = {c: (self_table.column(c).chunk(0) if self_table.column(c).num_chunks
-                        else pa.array([], self_table.schema.field(c).type))
-                    for c in self_table.column_names}
             code = len(self.tables)
             extras = structure_extras(rel_type)
             self.extra_keys[rel_type] = tuple("x_" + f for f in extras)
-            self.tables.append((rel_type, cols, extras,
-                                structure_node_fields(rel_type, 0),
-                                structure_node_fields(rel_type, 1)))
             a_hi = cols.get("a_date_hi")
             a_date = cols.get("a_date")
             if a_hi is not None and a_date is not None:
@@ -78,43 +107,46 @@ class Structure:
                     a_date.cast(pa.string()), ""), False))
                 t_has.append(np.asarray(pc.fill_null(has, False).to_numpy(
                     zero_copy_only=False), dtype=bool))
-                t_hi.append(np.asarray(pc.fill_null(a_hi.cast(pa.int64()), 0).to_numpy(),
-                                       dtype=np.int64))
+                t_hi.append(_days(pc.fill_null(a_hi.cast(pa.int64()), 0)))
             else:
-                t_has.append(np.zeros(t.num_rows, dtype=bool))
-                t_hi.append(np.zeros(t.num_rows, dtype=np.int64))
+                t_has.append(np.zeros(n_rows, dtype=bool))
+                t_hi.append(np.zeros(n_rows, dtype=np.int32))
             a_r = cols.get("a_restricted")
-            t_restr.append(np.zeros(t.num_rows, dtype=bool) if a_r is None else np.asarray(
+            t_restr.append(np.zeros(n_rows, dtype=bool) if a_r is None else np.asarray(
                 pc.fill_null(a_r.cast(pa.bool_()), False).to_numpy(zero_copy_only=False),
                 dtype=bool))
             for side, flags in (("a", t_ahead), ("b", t_bhead)):
                 h = cols.get(side + "_is_head")
-                flags.append(np.zeros(t.num_rows, dtype=bool) if h is None else (
+                flags.append(np.zeros(n_rows, dtype=bool) if h is None else (
                     np.asarray(pc.fill_null(h, False).to_numpy(zero_copy_only=False),
                                dtype=bool) if pa.types.is_boolean(h.type)
-                    else np.ones(t.num_rows, dtype=bool)))  # not a flag: keep all (no filter)
+                    else np.ones(n_rows, dtype=bool)))  # not a flag: keep all (no filter)
             b_r = cols.get("b_restricted")
-            t_brestr.append(np.zeros(t.num_rows, dtype=bool) if b_r is None else np.asarray(
+            t_brestr.append(np.zeros(n_rows, dtype=bool) if b_r is None else np.asarray(
                 pc.fill_null(b_r.cast(pa.bool_()), False).to_numpy(zero_copy_only=False),
                 dtype=bool))
             for c, missing in _BOUNDS.items():
-                t_bounds[c].append(np.asarray(pc.fill_null(cols[c].cast(pa.int64()), missing)
-                                              .to_numpy(zero_copy_only=False), dtype=np.int64))
-            ends_a.append(cols["a_id"].cast(pa.large_string()))
-            ends_b.append(cols["b_id"].cast(pa.large_string()))
-            t_code.append(np.full(t.num_rows, code, dtype=np.int64))
-            t_row.append(np.arange(t.num_rows, dtype=np.int64))
+                t_bounds[c].append(_days(pc.fill_null(cols[c].cast(pa.int64()), missing)))
+            # the ends become node numbers below; their strings are not kept per claim
+            ends_a.append(cols.pop("a_id").cast(pa.large_string()))
+            ends_b.append(cols.pop("b_id").cast(pa.large_string()))
+            t_code.append(np.full(n_rows, code, dtype=np.int8))
+            t_row.append(np.arange(n_rows, dtype=np.int32))
+            self.tables.append((rel_type, cols, extras,
+                                structure_node_fields(rel_type, 0),
+                                structure_node_fields(rel_type, 1)))
         if not self.tables:
             self.ids: list[str] = []
             self.index: dict[str, int] = {}
-            self.c_code = self.c_row = self.c_a = self.c_b = np.empty(0, np.int64)
-            self.ptr: dict[str, np.ndarray] = {d: np.zeros(1, np.int64) for d in ("out", "in")}
-            self.slot: dict[str, np.ndarray] = {d: np.empty(0, np.int64) for d in ("out", "in")}
-            self.n_code = self.n_row = self.n_side = np.empty(0, np.int64)
+            self.c_code = self.n_code = np.empty(0, np.int8)
+            self.c_row = self.c_a = self.c_b = self.n_row = np.empty(0, np.int32)
+            self.ptr: dict[str, np.ndarray] = {d: np.zeros(1, np.int32) for d in ("out", "in")}
+            self.slot: dict[str, np.ndarray] = {d: np.empty(0, np.int32) for d in ("out", "in")}
+            self.n_side = np.empty(0, np.int8)
             self.a_dated = np.empty(0, bool)
-            self.a_date_hi = np.empty(0, np.int64)
+            self.a_date_hi = np.empty(0, np.int32)
             self.a_restricted = np.empty(0, bool)
-            self.c_from_lo = self.c_from_hi = self.c_to_lo = self.c_to_hi = np.empty(0, np.int64)
+            self.c_from_lo = self.c_from_hi = self.c_to_lo = self.c_to_hi = np.empty(0, np.int32)
             self.n_restricted = self.n_head = np.empty(0, bool)
             return
         all_a, all_b = pa.concat_arrays(ends_a), pa.concat_arrays(ends_b)
@@ -128,21 +160,23 @@ class Structure:
         # each claim's validity bounds, missing ones already widened (the Cypher coalesce)
         self.c_from_lo, self.c_from_hi, self.c_to_lo, self.c_to_hi = (
             np.concatenate(t_bounds[c]) for c in _BOUNDS)
-        self.c_a = np.asarray(pc.index_in(all_a, value_set=uniq).to_numpy(), dtype=np.int64)
-        self.c_b = np.asarray(pc.index_in(all_b, value_set=uniq).to_numpy(), dtype=np.int64)
+        self.c_a = np.asarray(pc.index_in(all_a, value_set=uniq).to_numpy(), dtype=np.int32)
+        self.c_b = np.asarray(pc.index_in(all_b, value_set=uniq).to_numpy(), dtype=np.int32)
+        del all_a, all_b, uniq, ends_a, ends_b
         n = len(self.ids)
         self.ptr = {}
         self.slot = {}
         for direction, key in (("out", self.c_a), ("in", self.c_b)):
-            ptr = np.zeros(n + 1, dtype=np.int64)
+            ptr = np.zeros(n + 1, dtype=np.int32)
             np.cumsum(np.bincount(key, minlength=n), out=ptr[1:])
             self.ptr[direction] = ptr
-            self.slot[direction] = np.argsort(key, kind="stable")
+            self.slot[direction] = np.argsort(key, kind="stable").astype(np.int32)
         # where each node's display fields are read from: its first appearance
         ends = np.concatenate([self.c_a, self.c_b])
         _, first = np.unique(ends, return_index=True)
+        del ends
         m = len(self.c_a)
-        self.n_side = (first >= m).astype(np.int64)
+        self.n_side = (first >= m).astype(np.int8)
         claim_of = np.where(first >= m, first - m, first)
         self.n_code, self.n_row = self.c_code[claim_of], self.c_row[claim_of]
         # each node's restricted flag, read where ``node`` reads its display fields
@@ -256,10 +290,10 @@ class Structure:
             self._claims.clear()
         rel_type, cols, extras, _, _ = self.tables[int(self.c_code[c])]
         row = int(self.c_row[c])
-        out: dict[str, Any] = {k: cols[k][row].as_py() for k in CLAIM_COLUMNS}
+        out: dict[str, Any] = {k: _atom(cols[k][row].as_py()) for k in CLAIM_COLUMNS}
         out["type"] = rel_type
         for f in extras:
-            out["x_" + f] = cols["x_" + f][row].as_py()
+            out["x_" + f] = _atom(cols["x_" + f][row].as_py())
         self._claims[c] = out
         return out
 
@@ -275,9 +309,16 @@ class Structure:
         row, side = int(self.n_row[n]), int(self.n_side[n])
         prefix, fields = ("b_", b_fields) if side else ("a_", a_fields)
         found = (str(cols[prefix + "label"][row].as_py()),
-                 {f"o_{f}": cols[prefix + f][row].as_py() for f in fields})
+                 {f"o_{f}": _atom(cols[prefix + f][row].as_py()) for f in fields})
         self._nodes[nid] = found
         return found
+
+
+def _atom(value: Any) -> Any:
+    """A list value (source ids) as a tuple: a cached row then holds only atoms, and the
+    garbage collector stops tracking it (100,000 tracked rows made each full collection
+    cost about 100 ms more; ``queries.gc_policy``)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 STRUCTURES: weakref.WeakKeyDictionary[Store, Structure] = weakref.WeakKeyDictionary()

@@ -176,6 +176,9 @@ def test_serve_with_workers_is_read_only(tmp_path: Path) -> None:
             time.sleep(0.3)
         for _ in range(6):  # new connections: both workers answer
             ready = httpx.get(base + "/ready", timeout=10)
+            while ready.status_code == 503 and time.monotonic() < deadline:
+                time.sleep(0.3)  # this worker is still warming up (the other one was first)
+                ready = httpx.get(base + "/ready", timeout=10)
             assert ready.status_code == 200 and ready.json()["read_only"] is True
             chain = httpx.get(base + "/entities/person:zzyzx-judge-alpha/chain",
                               params={"at": "2020-01-15"}, timeout=10)

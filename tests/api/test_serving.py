@@ -54,11 +54,16 @@ def test_requests_needing_the_index_wait_then_get_503(env) -> None:  # type: ign
 
 
 def test_warm_up_builds_in_the_background_then_opens(env) -> None:  # type: ignore[no-untyped-def]
+    from queries.structure import STRUCTURES
+
+    STRUCTURES.pop(env.store, None)
     gate = WarmUp(wait_seconds=30)
     gate.start(env.store)
     gate.wait()  # returns when built (well within 30 s on the fixture)
     status = gate.status()
     assert status["ready"] and status["warmup_error"] is None
+    # the hierarchy too, before the gate opened: the first chain does not build it
+    assert STRUCTURES[env.store].generation == env.store.generation
 
 
 def test_read_only_server_refuses_writes_with_409(env) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,181 @@
+"""Whole-table reads in pieces and through a build reader (``queries.chunked``): the caches
+built that way must be the caches built from one read of the store itself, answer for
+answer, since the serving workers build them so and the tests' small graphs otherwise
+never would (they are read whole, through the store)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import queries.chunked as C
+from graph.embedded import EmbeddedStore
+from queries import structure as ST
+from queries.cypher import (
+    STRUCTURE_TYPES,
+    gaps_rel_query,
+    keys_query,
+    proj_nodes_query,
+    proj_rels_query,
+    structure_query,
+)
+from queries.search import NameIndex
+from queries.service import GraphQueries
+
+CHAIN_SUBJECTS = ("org:tehran-revolutionary-court", "person:mohseni-ejei-gholamhossein",
+                  "org:judiciary-of-iran")
+SEARCHES = ("Mohseni Ejei", "Tehran court", "محسنی", "judge", "Salavati", "prison")
+
+
+def _rows(t: pa.Table) -> list[tuple[Any, ...]]:
+    return sorted((tuple(map(repr, r.values())) for r in t.to_pylist()))
+
+
+@pytest.mark.parametrize("name", [keys_query("Person"), keys_query("Organization"),
+                                  proj_nodes_query("Incident"), structure_query("HOLDS"),
+                                  structure_query("PERPETRATED_BY"), proj_rels_query("PART_OF"),
+                                  gaps_rel_query("POSITION_IN")])
+def test_pieces_hold_the_rows_of_one_read(seed_store: EmbeddedStore, name: str) -> None:
+    whole = seed_store.run_arrow(name)
+    pieces = list(C.read_pieces(seed_store, name, rows=3))
+    assert sum(p.num_rows for p in pieces) == whole.num_rows
+    if whole.num_rows > 3:
+        assert len(pieces) > 1
+    assert _rows(pa.concat_tables(pieces)) == _rows(whole)
+    assert all(p.schema == whole.schema for p in pieces)
+
+
+def test_a_small_table_or_another_store_is_read_whole(seed_store: EmbeddedStore) -> None:
+    assert len(list(C.read_pieces(seed_store, keys_query("Person"), rows=10**9))) == 1
+
+    class ArrowOnly:  # a store without the engine's offsets (Neo4j, the tests' stubs)
+        def run_arrow(self, name: str, params: Any = None) -> pa.Table:
+            return pa.table({"id": ["a", "b"]})
+
+    got = list(C.read_pieces(ArrowOnly(), keys_query("Person"), rows=1))  # type: ignore[arg-type]
+    assert len(got) == 1 and got[0].num_rows == 2
+    assert C._variable("MATCH (n:`Person`) RETURN n.id AS id") == "n"
+    assert C._variable("MATCH (a)-[r:HOLDS]->(b) RETURN r.id AS id") == "r"
+    assert C._variable("MATCH (a)-[r:HOLDS]->(b) WHERE a.x = 1 RETURN r.id") is None
+
+
+def test_copied_owns_its_buffers() -> None:
+    base = pa.array(["x" * 50] * 1000)
+    before = pa.total_allocated_bytes()
+    out = C.copied(base.slice(10, 100))
+    assert out.equals(base.slice(10, 100)) and pa.total_allocated_bytes() > before
+    assert C.copied(pa.chunked_array([base, base])).equals(pa.concat_arrays([base, base]))
+    assert len(C.copied(pa.chunked_array([], pa.string()))) == 0
+
+
+@pytest.fixture
+def through_reader(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[EmbeddedStore]]:
+    """Every build through a build reader (whatever the size), in pieces of 3 rows; yields
+    the readers opened."""
+    opened: list[EmbeddedStore] = []
+    real = EmbeddedStore.__init__
+
+    def spy(self: EmbeddedStore, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(C, "BUILD_READER_MIN", 0)
+    monkeypatch.setattr(C, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(EmbeddedStore, "__init__", spy)
+    yield opened
+
+
+def test_build_reader_is_a_closed_second_database(seed_store: EmbeddedStore,
+                                                  through_reader: list[EmbeddedStore]) -> None:
+    with C.build_reader(seed_store) as reader:
+        assert reader is not seed_store and through_reader == [reader]
+        assert isinstance(reader, EmbeddedStore) and reader.read_only
+        assert reader.buffer_pool == C.build_pool()
+        assert reader.execute("MATCH (n:`Person`) RETURN count(*) AS c") == \
+            seed_store.execute("MATCH (n:`Person`) RETURN count(*) AS c")
+    assert not reader._pool  # closed: its connections and its database
+
+
+def test_a_writable_or_small_store_builds_from_itself(tmp_path: Path,
+                                                      seed_store: EmbeddedStore) -> None:
+    with C.build_reader(seed_store) as reader:  # the seed graph is under the threshold
+        assert reader is seed_store
+    with EmbeddedStore(tmp_path / "rw.lbdb") as rw, C.build_reader(rw) as reader:
+        assert reader is rw
+
+
+def _structure_view(st: ST.Structure) -> dict[str, Any]:
+    """A structure as the questions see it, whatever the order its rows were read in."""
+    out: dict[str, Any] = {}
+    for nid in st.ids:
+        out[nid] = (st.node(nid), sorted(
+            (d, repr(sorted(st.claim(c).items())), other)
+            for d in ("out", "in") for c, other in st.neighbours(d, nid)))
+    return out
+
+
+def test_structure_through_pieces_and_a_reader_is_the_same(
+        seed_store: EmbeddedStore, through_reader: list[EmbeddedStore]) -> None:
+    built = ST.Structure(seed_store)
+    assert len(through_reader) == 1  # read through a reader, in pieces
+    C.BUILD_READER_MIN = 1 << 62  # (monkeypatched back after the test)
+    C.CHUNK_ROWS = 10**9
+    whole = ST.Structure(seed_store)
+    assert len(through_reader) == 1
+    assert built.generation == whole.generation == seed_store.generation
+    assert sorted(built.ids) == sorted(whole.ids)
+    assert _structure_view(built) == _structure_view(whole)
+    assert built.c_a.dtype == built.slot["out"].dtype == built.c_from_lo.dtype
+    for nid in list(whole.ids)[::7]:
+        for types in ({"HOLDS", "POSITION_IN"}, set(STRUCTURE_TYPES)):
+            for d in ("out", "in"):
+                for inc in (True, False):
+                    def sel(st: ST.Structure) -> list[tuple[Any, ...]]:
+                        return sorted((n, st.claim(c)["id"], o, v) for n, c, o, v in st.select(
+                            d, [nid], types, 20200101, 20200101, inc))
+                    assert sel(built) == sel(whole)
+
+
+def test_answers_through_pieces_and_a_reader_are_the_same(
+        seed_store: EmbeddedStore, through_reader: list[EmbeddedStore]) -> None:
+    def answers() -> list[Any]:
+        ST.STRUCTURES.pop(seed_store, None)
+        from queries import service
+
+        service._INDEXES.pop(seed_store, None)
+        out: list[Any] = []
+        for inc in (True, False):
+            q = GraphQueries(seed_store, include_restricted=inc)
+            out += [q.chain(ref, at).model_dump() for ref in CHAIN_SUBJECTS
+                    for at in ("2026-01", "2020", "2010-06-01")]
+            out += [q.search(text, limit=10).model_dump() for text in SEARCHES]
+        return out
+
+    pieced = answers()
+    assert through_reader  # both caches went through readers
+    C.BUILD_READER_MIN = 1 << 62
+    C.CHUNK_ROWS = 10**9
+    assert answers() == pieced
+    ST.STRUCTURES.pop(seed_store, None)
+
+
+def test_name_index_in_pieces_is_the_same(seed_store: EmbeddedStore,
+                                          through_reader: list[EmbeddedStore]) -> None:
+    pieced = NameIndex()
+    pieced.ensure(seed_store)
+    C.BUILD_READER_MIN = 1 << 62
+    C.CHUNK_ROWS = 10**9
+    whole = NameIndex()
+    whole.ensure(seed_store)
+    assert pieced.size == whole.size and len(pieced._state.chunks) > len(whole._state.chunks)
+    for text in SEARCHES:
+        for kinds in (None, {"Person"}, {"Organization", "Case"}):
+            for inc in (True, False):
+                assert pieced.candidates(text, kinds=kinds, include_restricted=inc) == \
+                    whole.candidates(text, kinds=kinds, include_restricted=inc)
+    for nid in [n.id for n in whole.candidates("a", kinds=None, include_restricted=True)]:
+        assert pieced.lookup(nid) == whole.lookup(nid)
