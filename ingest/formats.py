@@ -19,7 +19,7 @@ from typing import Protocol
 from graph.records import Problem
 from graph.store import Store
 from ingest.bundle import Bundle
-from ingest.loader import LoadReport, load_bundle
+from ingest.loader import LoadReport
 from ingest.progress import Progress
 
 
@@ -131,21 +131,20 @@ def ingest_path(store: Store, fmt: str, path: Path, progress: Progress | None = 
         report.seconds = time.perf_counter() - started
         return report
     rejected, bundle.problems = bundle.problems, []
-    t_load = time.perf_counter()
-    load_bundle(store, bundle, report, progress)
-    timings["check_diff_write_s"] = time.perf_counter() - t_load
     report.notes.extend(bundle.notes)  # readers' remarks (records skipped, conversions)
-    loaded = not report.rejected  # load_bundle's own checks refused nothing
+    # the load, and entity matching (docs/sanctions.md: SAME_AS links and the review
+    # queue) for its records when it was accepted: the matcher scores them while the
+    # engine writes (ingest.matching.load_and_link)
+    from ingest.matching import load_and_link
+
+    stages: dict[str, float] = {}
+    load_and_link(store, bundle, report, progress,
+                  match=os.environ.get("ACCGRAPH_MATCH", "1") != "0", timings=stages)
+    timings["check_diff_write_s"] = stages.get("load_s", 0.0)
+    if "link_s" in stages:
+        timings["match_s"] = stages["link_s"]
     report.rejected = rejected + report.rejected
     if rejected and not report.written and not bundle.nodes and not bundle.rels:
         report.notes.append("no valid record found")
-    if loaded and bundle.nodes and os.environ.get("ACCGRAPH_MATCH", "1") != "0":
-        # entity matching (docs/sanctions.md): SAME_AS links and the review queue
-        from ingest.matching import link_after_load
-
-        t_match = time.perf_counter()
-        with progress.task("matching with the graph", total=None):
-            link_after_load(store, list(bundle.nodes.values()), report)
-        timings["match_s"] = time.perf_counter() - t_match
     report.seconds = time.perf_counter() - started
     return report

@@ -7,13 +7,14 @@ Writing only what changed is what makes re-running an ingest a no-op that says s
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 from graph import catalog
 from graph.model import NODE_KINDS, ids_by_kind
@@ -230,17 +231,57 @@ def diff_rels(store: Store, rels: Sequence[RelRecord], report: LoadReport,
     return added, changed
 
 
+class WriteCompanion(Protocol):
+    """Work to overlap with the store's write (``load_bundle(companion=...)``): the engine
+    runs its COPY and COMMIT without the GIL, so pure-Python work on the loaded records
+    (the matcher's scoring) costs almost no wall time on a second core meanwhile."""
+
+    def before_write(self, store: Store, nodes: Sequence[NodeRecord],
+                     new_ids: set[str]) -> None:
+        """Called in the loading thread with the nodes about to be loaded (after the
+        reference check and the diff; ``new_ids``: those not in the graph yet), while the
+        graph is still as it was before."""
+
+    def during_write(self) -> None:
+        """Called in a second thread while the store writes (in the loading thread when
+        there is nothing to write); must not touch the store."""
+
+
+def _while_writing(companion: WriteCompanion, write: Callable[[], None]) -> None:
+    """``write()`` here, ``companion.during_write()`` in a second thread meanwhile; both
+    finish before this returns, and the write's error (or else the companion's) is raised."""
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            companion.during_write()
+        except BaseException as exc:  # re-raised in the loading thread, after the write
+            failed.append(exc)
+
+    worker = threading.Thread(target=run, name="load-companion", daemon=True)
+    worker.start()
+    try:
+        write()
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]
+
+
 def load_bundle(store: Store, bundle: Bundle, report: LoadReport,
-                progress: Progress | None = None) -> LoadReport:
+                progress: Progress | None = None,
+                companion: WriteCompanion | None = None) -> LoadReport:
     """Check references, diff and write the bundle in one transaction. An atomic bundle
     with any problem writes nothing (the problems are in ``report.rejected``); a record
-    list drops only the records whose references fail (``Bundle.record_list``)."""
+    list drops only the records whose references fail (``Bundle.record_list``).
+    ``companion``, when given and the load is not refused, runs alongside the write."""
     with gc_paused():
-        return _load_bundle(store, bundle, report, progress)
+        return _load_bundle(store, bundle, report, progress, companion)
 
 
 def _load_bundle(store: Store, bundle: Bundle, report: LoadReport,
-                 progress: Progress | None) -> LoadReport:
+                 progress: Progress | None, companion: WriteCompanion | None = None
+                 ) -> LoadReport:
     started = time.perf_counter()
     progress = progress or Progress.quiet()
     report.records = bundle.record_count
@@ -264,14 +305,25 @@ def _load_bundle(store: Store, bundle: Bundle, report: LoadReport,
     with progress.task("comparing with the graph", total=len(nodes) + len(rels)) as tick:
         new_nodes, changed_nodes = diff_nodes(store, nodes, report, in_graph)
         tick(len(nodes))
-        new_rels, changed_rels = diff_rels(store, rels, report, {n.id for n in new_nodes})
+        new_ids = {n.id for n in new_nodes}
+        new_rels, changed_rels = diff_rels(store, rels, report, new_ids)
         tick(len(rels))
     total = len(new_nodes) + len(changed_nodes) + len(new_rels) + len(changed_rels)
+    if companion is not None:
+        companion.before_write(store, nodes, new_ids)
     if total:
         with progress.task("writing", total=total) as tick:
-            store.write_changes(new_nodes, changed_nodes, new_rels, changed_rels)
+            def write() -> None:
+                store.write_changes(new_nodes, changed_nodes, new_rels, changed_rels)
+
+            if companion is None:
+                write()
+            else:
+                _while_writing(companion, write)
             tick(total)
         report.written = True
+    elif companion is not None:
+        companion.during_write()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ from graph.names import latinise, normalise
 from graph.records import NodeRecord, RelRecord
 from graph.store import Store
 from ingest.build import Where, build_rel
-from ingest.loader import gc_paused, stored_count
+from ingest.bundle import Bundle
+from ingest.loader import LoadReport, gc_paused, load_bundle, stored_count
+from ingest.progress import Progress
 from ingest.review import ACCEPTED, REJECTED, ReviewQueue, ordered
 from ingest.sanctions_common import birth_intervals, fast_tokens, gram_skeleton
 
@@ -532,6 +535,22 @@ def other_profiles(store: Store, kind: str, own: set[str] | frozenset[str],
     total = stored_count(store, kind)
     if total <= own_count:
         return []
+    return _profiles_except(store, kind, own)
+
+
+def profiles_before_load(store: Store, kind: str, own: set[str] | frozenset[str]
+                         ) -> list[Profile]:
+    """``other_profiles`` read before the load that brings ``own`` is written: the same
+    profiles in the same order, since a load only writes its own records (appended when
+    new, updated in place when changed), so the graph's records outside them are the same
+    before and after. Lets the matcher score while the load is written (``load_and_link``)."""
+    if not stored_count(store, kind):
+        return []
+    return _profiles_except(store, kind, own)
+
+
+def _profiles_except(store: Store, kind: str, own: set[str] | frozenset[str]
+                     ) -> list[Profile]:
     others = [r["id"] for r in store.run(f"matching.ids.{kind.lower()}") if r["id"] not in own]
     out: list[Profile] = []
     for start in range(0, len(others), _ID_BATCH):
@@ -592,6 +611,17 @@ class MatchReport:
                 f"in review")
 
 
+@dataclass
+class Judged:
+    """The scores of one match, before the review queue's decisions are applied: every
+    (profile, candidate, judgement) in the order they were scored. Computing it touches
+    neither the store nor the review queue, so it can run in a second thread while the
+    engine writes the load (``load_and_link``)."""
+
+    compared: int = 0
+    scored: list[tuple[Profile, Profile, Judgement]] = field(default_factory=list)
+
+
 class Matcher:
     def __init__(self, store: Store, queue: ReviewQueue | None = None) -> None:
         self.store = store
@@ -600,53 +630,69 @@ class Matcher:
     def match(self, records: Sequence[NodeRecord]) -> MatchReport:
         """Judge ``records`` against the graph records outside this set; returns the
         SAME_AS records to write (not yet written) and queues review pairs."""
-        report = MatchReport()
+        own = {r.id for r in records}
+        others = {kind: other_profiles(self.store, kind, own, n)
+                  for kind, n in Counter(r.kind for r in records).items()
+                  if kind in MATCHED_KINDS}
+        return self.decide(judge(records, others))
+
+    def decide(self, judged: Judged) -> MatchReport:
+        """Apply the review queue's decisions to scored pairs: SAME_AS records for the
+        links (not yet written), review pairs queued and committed."""
+        report = MatchReport(compared=judged.compared)
         today = _dt.date.today().isoformat()
         decisions = self.queue.decisions() if self.queue else {}
-        own = {r.id for r in records}
         rels: dict[str, RelRecord] = {}
-        for kind in MATCHED_KINDS:
-            mine = [r for r in records if r.kind == kind]
-            if not mine:
+        for prof, cand, j in judged.scored:
+            key = ordered(j.a, j.b)
+            decided = decisions.get(key)
+            if decided is not None and decided.status == REJECTED:
+                report.rejected_by_review += 1
                 continue
-            index = CandidateIndex(other_profiles(self.store, kind, own, len(mine)))
-            if not index.profiles:
-                continue
-            for rec in mine:
-                report.compared += 1
-                # candidates come from the keys alone; the full profile (names parsed
-                # from JSON, dates of birth read from the notes) only when there is one
-                cands = index.candidates_for_keys(rec.id, rec.props.get("name_keys") or (),
-                                                  own)
-                if not cands:
-                    continue
-                prof = profile_of(kind, rec.id, rec.props)
-                for cand in cands:
-                    j = score_pair(prof, cand)
-                    key = ordered(j.a, j.b)
-                    decided = decisions.get(key)
-                    if decided is not None and decided.status == REJECTED:
-                        report.rejected_by_review += 1
-                        continue
-                    if decided is not None and decided.status == ACCEPTED:
-                        continue  # written by accepted_links()
-                    if j.decision == "link":
-                        report.linked += 1
-                        report.judgements.append(j)
-                        rels[same_as_id(j.a, j.b)] = same_as_record(
-                            j.a, j.b, score=j.score, method=METHOD,
-                            judged_by=f"matcher:{VERSION}", judged_at=today,
-                            confidence="medium",
-                            source_ids=sorted(set(prof.source_ids) | set(cand.source_ids)),
-                            note=_note(j))
-                    elif j.decision == "review" and self.queue is not None:
-                        if self.queue.propose(j.a, j.b, kind, j.score, METHOD, j.details):
-                            report.queued += 1
-                        report.judgements.append(j)
+            if decided is not None and decided.status == ACCEPTED:
+                continue  # written by accepted_links()
+            if j.decision == "link":
+                report.linked += 1
+                report.judgements.append(j)
+                rels[same_as_id(j.a, j.b)] = same_as_record(
+                    j.a, j.b, score=j.score, method=METHOD,
+                    judged_by=f"matcher:{VERSION}", judged_at=today,
+                    confidence="medium",
+                    source_ids=sorted(set(prof.source_ids) | set(cand.source_ids)),
+                    note=_note(j))
+            elif j.decision == "review" and self.queue is not None:
+                if self.queue.propose(j.a, j.b, prof.kind, j.score, METHOD, j.details):
+                    report.queued += 1
+                report.judgements.append(j)
         if self.queue is not None:
             self.queue.commit()
         report.rels = list(rels.values())
         return report
+
+
+def judge(records: Sequence[NodeRecord], others: dict[str, list[Profile]]) -> Judged:
+    """Score each record of ``records`` against its candidates among ``others`` (the graph's
+    profiles outside ``records``, per kind). Pure computation: no store, no queue."""
+    out = Judged()
+    own = {r.id for r in records}
+    for kind in MATCHED_KINDS:
+        mine = [r for r in records if r.kind == kind]
+        if not mine:
+            continue
+        index = CandidateIndex(others.get(kind) or ())
+        if not index.profiles:
+            continue
+        for rec in mine:
+            out.compared += 1
+            # candidates come from the keys alone; the full profile (names parsed
+            # from JSON, dates of birth read from the notes) only when there is one
+            cands = index.candidates_for_keys(rec.id, rec.props.get("name_keys") or (), own)
+            if not cands:
+                continue
+            prof = profile_of(kind, rec.id, rec.props)
+            for cand in cands:
+                out.scored.append((prof, cand, score_pair(prof, cand)))
+    return out
 
 
 def _note(j: Judgement) -> str:
@@ -689,12 +735,18 @@ def link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
 
 
 def _link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
-                     queue: ReviewQueue | None) -> MatchReport:
+                     queue: ReviewQueue | None, judged: Judged | None = None,
+                     new_ids: set[str] | frozenset[str] = frozenset()) -> MatchReport:
+    """``link_after_load``; ``judged``: the scores when already computed (``load_and_link``),
+    ``new_ids``: records the load added, so no SAME_AS touching one can be stored yet."""
     own_queue = queue is None
     queue = queue or ReviewQueue.for_store(store)
     try:
         matcher = Matcher(store, queue)
-        result = matcher.match([r for r in records if r.kind in MATCHED_KINDS])
+        if judged is None:
+            result = matcher.match([r for r in records if r.kind in MATCHED_KINDS])
+        else:
+            result = matcher.decide(judged)
         wanted = {r.id: r for r in result.rels}
         for rel in accepted_links(store, queue, {r.id for r in records}):
             wanted[rel.id] = rel
@@ -715,7 +767,9 @@ def _link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
                                         "in review")
         changed: list[RelRecord] = []
         if wanted:
-            stored = store.get_rels(list(wanted.values()))
+            lookup = [r for r in wanted.values()
+                      if r.from_id not in new_ids and r.to_id not in new_ids]
+            stored = store.get_rels(lookup) if lookup else {}
             for rid, rel in wanted.items():
                 old = stored.get(rid)
                 if old is None:
@@ -742,3 +796,73 @@ def _link_after_load(store: Store, records: Sequence[NodeRecord], report: Any,
     finally:
         if own_queue:
             queue.close()
+
+
+class _JudgeWhileWriting:
+    """The loader's write companion (``ingest.loader.WriteCompanion``) for the matcher:
+    reads the graph's other profiles before the write, then scores in a second thread
+    while the engine writes the load (its COPY and COMMIT run without the GIL: 0.7 s of
+    the 1 s an OFAC write takes), so matching costs little wall time on top of the load."""
+
+    def __init__(self) -> None:
+        self.records: list[NodeRecord] = []
+        self.others: dict[str, list[Profile]] = {}
+        self.judged: Judged | None = None
+        self.new_ids: set[str] = set()
+        self._ready = False
+
+    def before_write(self, store: Store, nodes: Sequence[NodeRecord],
+                     new_ids: set[str]) -> None:
+        """Read the other profiles now. Any error here (or in ``during_write``) leaves
+        ``judged`` unset, so the load goes on and ``load_and_link`` matches the ordinary
+        way after it (where the same error is raised as it always was)."""
+        self.records = [r for r in nodes if r.kind in MATCHED_KINDS]
+        self.new_ids = new_ids
+        own = {r.id for r in self.records}
+        kinds = {r.kind for r in self.records}
+        try:
+            self.others = {kind: profiles_before_load(store, kind, own)
+                           for kind in MATCHED_KINDS if kind in kinds}
+            self._ready = True
+        except Exception:
+            self._ready = False
+
+    def during_write(self) -> None:
+        """Score (see ``before_write`` for errors)."""
+        try:
+            self.judged = judge(self.records, self.others) if self._ready else None
+        except Exception:
+            self.judged = None
+        self.others = {}
+
+
+def load_and_link(store: Store, bundle: Bundle, report: LoadReport,
+                  progress: Progress | None = None, *, match: bool = True,
+                  queue: ReviewQueue | None = None,
+                  timings: dict[str, float] | None = None) -> MatchReport | None:
+    """``load_bundle``, then (when the load was accepted and brought records, as
+    ``ingest_path`` decides) ``link_after_load`` for its records, with the same outcome,
+    but faster: the matcher scores the load's records in a second thread while the engine
+    writes them (``_JudgeWhileWriting``), and only the review queue's decisions and the
+    SAME_AS write are left for after the load. Returns the matcher's report, or None when
+    matching did not run. ``timings``, when given, receives the seconds of the load (the
+    scoring included) and of what follows it (``load_s``, ``link_s``: the benchmark)."""
+    started = time.perf_counter()
+    companion = _JudgeWhileWriting() if match else None
+    load_bundle(store, bundle, report, progress, companion=companion)
+    loaded = time.perf_counter()
+    if timings is not None:
+        timings["load_s"] = loaded - started
+    if companion is None or report.rejected or not bundle.nodes:
+        return None
+    records = list(bundle.nodes.values())
+    judged = companion.judged
+    if judged is not None and [r.id for r in companion.records] != [
+            r.id for r in records if r.kind in MATCHED_KINDS]:
+        judged = None  # (cannot happen: the loader hands over the records it loads)
+    with gc_paused():
+        result = _link_after_load(store, records, report, queue, judged,
+                                  companion.new_ids if judged is not None else frozenset())
+    if timings is not None:
+        timings["link_s"] = time.perf_counter() - loaded
+    return result
