@@ -13,6 +13,7 @@ turn on the bounded answer cache (``answer_cache_mib``, see ``api.guard.AnswerCa
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -198,7 +199,10 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
     def ready(request: Request) -> Response:
         """Readiness: 200 once the start-up caches are built, 503 + Retry-After before."""
         warm: WarmUp = request.app.state.warmup
-        body: dict[str, Any] = {**warm.status(), "read_only": request.app.state.read_only}
+        # the worker's pid: with --workers N each connection lands on one of N processes,
+        # each with its own caches, and a client can tell when every one is ready
+        body: dict[str, Any] = {**warm.status(), "read_only": request.app.state.read_only,
+                                "worker_pid": os.getpid()}
         cache: AnswerCache | None = request.app.state.answer_cache
         if cache is not None:
             body["answer_cache"] = cache.stats()

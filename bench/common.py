@@ -126,16 +126,21 @@ class Server:
 
         t0 = time.monotonic()
         deadline = t0 + timeout
+        ready_pids: set[Any] = set()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
             try:
-                # every worker must be ready: ask a few times (each new connection may land
-                # on another worker)
-                if all(httpx.get(self.base + "/ready", timeout=2).status_code == 200
-                       for _ in range(1 if self.workers == 1 else 4 * self.workers)):
+                # every worker must be ready (each new connection may land on another one):
+                # /ready names the worker that answered
+                r = httpx.get(self.base + "/ready", timeout=2)
+                if r.status_code == 200:
+                    ready_pids.add(r.json().get("worker_pid"))
+                if len(ready_pids) >= self.workers:
                     self.ready_seconds = round(time.monotonic() - t0, 1)
                     return
+                if r.status_code == 200:
+                    continue  # ask again at once: another connection, maybe another worker
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
