@@ -17,8 +17,11 @@ from tests.ingest.helpers import FIXTURE, dump
 pytest.importorskip("pyarrow")
 
 
-def _both_ways(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
-               ) -> tuple[dict[str, object], dict[str, object], dict[str, float]]:
+def both_ways(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch,
+              notes: list[str] | None = None
+              ) -> tuple[dict[str, object], dict[str, object], dict[str, float]]:
+    """The folder ingested by the Arrow path and by the record path, each into its own
+    store: (Arrow dump, record dump, Arrow timings); ``notes`` receives the Arrow report's."""
     timings: dict[str, float] = {}
     fast = EmbeddedStore(tmp_path / "fast.lbdb")
     slow = EmbeddedStore(tmp_path / "slow.lbdb")
@@ -30,6 +33,8 @@ def _both_ways(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
         assert r1.ok and r2.ok, (r1.rejected[:3], r2.rejected[:3])
         assert r1.records == r2.records
         assert r1.counts == {k: v for k, v in r2.counts.items() if k != "SAME_AS"}
+        if notes is not None:
+            notes.extend(r1.notes)
         return dump(fast), dump(slow), timings
     finally:
         fast.close()
@@ -53,7 +58,7 @@ def test_arrow_path_stores_what_the_record_path_stores(
         folder = tmp_path / "synthetic"
         generate(0.002, 3, folder)
     monkeypatch.setenv("ACCGRAPH_MATCH", "0")
-    fast, slow, timings = _both_ways(tmp_path, folder, monkeypatch)
+    fast, slow, timings = both_ways(tmp_path, folder, monkeypatch)
     assert "write_commit_s" in timings, "the Arrow path was not taken"
     assert fast == slow
 
@@ -78,7 +83,7 @@ def test_padded_protected_and_derived_cells(tmp_path: Path,
         "person:x,org:c,1990,open,,source:a, judge \n"
         " person:y ,org:c,,,Low,,\n", encoding="utf-8")
     monkeypatch.setenv("ACCGRAPH_MATCH", "0")
-    fast, slow, timings = _both_ways(tmp_path, folder, monkeypatch)
+    fast, slow, timings = both_ways(tmp_path, folder, monkeypatch)
     assert "write_commit_s" in timings
     assert fast == slow
 

@@ -22,29 +22,20 @@ from ingest.build import finish_names
 from ingest.formats import ingest_path
 from ingest.native_arrow import _ICU_PLAIN, _names_columns, _skeletons
 from tests.ingest.helpers import FIXTURE, dump
+from tests.ingest.test_native_arrow import both_ways
 
 FRESH_ENV = {"ACCGRAPH_FRESH_LOAD_BYTES": "0", "ACCGRAPH_INGEST_WORKERS": "2",
              "ACCGRAPH_INGEST_SPLIT_BYTES": "0", "ACCGRAPH_MATCH": "0"}
 
 
 def _fresh_and_record(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
-                      ) -> tuple[object, object, object]:
+                      ) -> tuple[list[str], object, object]:
+    """``both_ways`` with the fresh-file first load forced (every size, two workers)."""
     for k, v in FRESH_ENV.items():
         monkeypatch.setenv(k, v)
-    fast = EmbeddedStore(tmp_path / "fast.lbdb")
-    slow = EmbeddedStore(tmp_path / "slow.lbdb")
-    try:
-        timings: dict[str, float] = {}
-        r1 = ingest_path(fast, "native", folder, timings=timings)
-        monkeypatch.setenv("ACCGRAPH_FAST_NATIVE", "0")
-        r2 = ingest_path(slow, "native", folder)
-        monkeypatch.delenv("ACCGRAPH_FAST_NATIVE")
-        assert r1.ok and r2.ok, (r1.rejected[:3], r2.rejected[:3])
-        assert r1.records == r2.records
-        return r1, dump(fast), dump(slow)
-    finally:
-        fast.close()
-        slow.close()
+    notes: list[str] = []
+    fast, slow, _ = both_ways(tmp_path, folder, monkeypatch, notes)
+    return notes, fast, slow
 
 
 @pytest.mark.parametrize("which", ["fixture", "synthetic", "many-parts"])
@@ -64,8 +55,8 @@ def test_first_load_stores_what_the_record_path_stores(
 
         folder = tmp_path / "synthetic"
         generate(0.002, 3, folder)
-    report, fast, slow = _fresh_and_record(tmp_path, folder, monkeypatch)
-    assert any("swapped in" in n for n in report.notes)  # type: ignore[attr-defined]
+    notes, fast, slow = _fresh_and_record(tmp_path, folder, monkeypatch)
+    assert any("swapped in" in n for n in notes)
     assert fast == slow
     assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
