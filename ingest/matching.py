@@ -43,7 +43,12 @@ from ingest.bundle import Bundle
 from ingest.loader import LoadReport, gc_paused, load_bundle, stored_count
 from ingest.progress import Progress
 from ingest.review import ACCEPTED, REJECTED, ReviewQueue, ordered
-from ingest.sanctions_common import birth_intervals, fast_tokens, gram_skeleton
+from ingest.sanctions_common import (
+    birth_intervals,
+    fast_tokens,
+    gram_skeleton,
+    joined_skeleton,
+)
 
 VERSION = "1"
 METHOD = f"names+attributes v{VERSION}"
@@ -160,9 +165,12 @@ def _hooks_at(toks: tuple[str, ...], persian_version: int) -> frozenset[str]:
     """``_hooks`` for one state of ``_FROM_PERSIAN`` (its size: it only grows), so that an
     answer is never reused after the set has changed under it."""
     out: set[str] = set()
-    for unit, _, _ in _units(toks):
+    for unit, start, end in _units(toks):
         out.add(unit)
-        sk = gram_skeleton(unit)
+        # a joined unit's skeleton from its two tokens' cached parts (most joined units
+        # occur once: computing them whole was a third of the hooks)
+        sk = (gram_skeleton(unit) if end - start == 1
+              else joined_skeleton(toks[start], toks[start + 1]))
         if len(sk) >= 3 or (unit in _FROM_PERSIAN and sk):
             out.add("~" + sk)
     return frozenset(out)
@@ -292,6 +300,119 @@ def _name_similarity(a: str, b: str, org: bool, persian_version: int) -> NameSco
     return NameScore(round(score, 4), matched, cov_a, cov_b, left_a and left_b)
 
 
+# -- a cheap upper bound of a pair's name score -----------------------------------------
+# Most candidates the key index proposes share only a word or two with the record ("...
+# INTERNATIONAL TRADING CO" and "International Federation for Human Rights") and score far
+# below review. ``_name_bounds`` bounds each candidate's best name score from one
+# rapidfuzz call per record (its units against those of all its candidates), so that
+# ``judge`` aligns names (``score_pair``) only for the pairs that can reach review; the
+# others are certain to be "none" and their alignment was most of a match.
+@dataclass(frozen=True)
+class _UnitMap:
+    """The units of a profile's names, name after name: their strings (one rapidfuzz
+    call), and for each the index of its name, the bitmask of that name's tokens it spans
+    and whether it joins two tokens."""
+
+    strs: tuple[str, ...]
+    owners: tuple[tuple[int, int, bool], ...]
+
+    @classmethod
+    def of(cls, prepared: Sequence[_Prepared]) -> _UnitMap:
+        strs: list[str] = []
+        owners: list[tuple[int, int, bool]] = []
+        for i, p in enumerate(prepared):
+            for unit, start, end in p.units:
+                strs.append(unit)
+                owners.append((i, (1 << end) - (1 << start), end - start > 1))
+        return cls(tuple(strs), tuple(owners))
+
+
+def _covered(p: _Prepared, mask: int) -> float:
+    """The share of a name's weight in the tokens of ``mask``."""
+    got = 0.0
+    for t, w in enumerate(p.weights):
+        if mask >> t & 1:
+            got += w
+    return got / p.total
+
+
+def _name_bounds(prof: Profile, cands: Sequence[Profile]) -> list[float]:
+    """For each candidate, an upper bound of the best name score ``score_pair`` finds for
+    it and ``prof``. Only name pairs sharing a hook can score above 0 (``_hooks``). In
+    ``name_similarity``, a token of one name is covered only through a unit (the token,
+    or it joined with a neighbour) aligned with a unit of the other name, and, for names
+    without a latinised Persian unit, only units whose edit ratio passes
+    ``_RATIO_PREFILTER`` are ever aligned (``_aligned_pairs``). So each name's coverage
+    is at most the weight share of its tokens in a passing cell against the other name
+    (similarity 1 assumed), and the score at most 0.65 x the larger + 0.35 x the smaller
+    of the two. Pairs with a very short name (six letters or fewer: ``name_similarity``
+    answers 1.0 or 0.0 without aligning) are answered exactly, and pairs with a
+    latinised Persian unit get 1 (always scored). Checked against ``score_pair`` on the
+    provided lists by tests/ingest/test_matching.py."""
+    mine = prof.prepared()  # first, as score_pair does (preparing may add Persian tokens)
+    bounds = [0.0] * len(cands)
+    if not cands:
+        return bounds
+    for cand in cands:
+        cand.prepared()
+    org = prof.kind == "Organization"
+    hooks_a = prof.name_hooks()  # once every name involved is prepared
+    units = prof.unit_map()
+    choices: list[str] = []  # the units of the names of candidates worth a look
+    owners: list[tuple[int, int, int, bool]] = []  # (candidate, name, tokens, joined)
+    wanted: set[tuple[int, int, int]] = set()  # (candidate, my name, its name)
+    for k, cand in enumerate(cands):
+        theirs = cand.prepared()
+        shared = [(i, j) for i, ha in enumerate(hooks_a)
+                  for j, hb in enumerate(cand.name_hooks()) if not ha.isdisjoint(hb)]
+        if not shared:
+            continue  # every name pair scores 0
+        if not all(mine[i].unit_set.isdisjoint(_FROM_PERSIAN)
+                   and theirs[j].unit_set.isdisjoint(_FROM_PERSIAN) for i, j in shared):
+            bounds[k] = 1.0  # compared by skeleton: not bounded here
+            continue
+        names_b: set[int] = set()
+        for i, j in shared:
+            pa, pb = mine[i], theirs[j]
+            if pa.letters <= 6 or pb.letters <= 6:
+                if pa.letters == pb.letters:  # else 0: neither equal nor joined-equal
+                    bounds[k] = max(bounds[k], name_similarity(
+                        prof.names[i], cand.names[j], org=org).score)
+            else:
+                wanted.add((k, i, j))
+                names_b.add(j)
+        cmap = cand.unit_map()
+        for u, (j, mask, joined) in zip(cmap.strs, cmap.owners, strict=True):
+            if j in names_b:
+                choices.append(u)
+                owners.append((k, j, mask, joined))
+    if not choices:
+        return bounds
+    ratios = process.cdist(units.strs, choices, scorer=fuzz.ratio,
+                           score_cutoff=_RATIO_PREFILTER)
+    rows, cols = ratios.nonzero()
+    # (candidate, my name, its name) -> [my tokens in a passing cell, its tokens]
+    cover: dict[tuple[int, int, int], list[int]] = {}
+    mine_owners = units.owners
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        i, mask_a, joined_a = mine_owners[r]
+        k, j, mask_b, joined_b = owners[c]
+        if joined_a and joined_b:
+            continue  # never aligned (see _aligned_pairs)
+        key = (k, i, j)
+        got = cover.get(key)
+        if got is None:
+            if key in wanted:
+                cover[key] = [mask_a, mask_b]
+        else:
+            got[0] |= mask_a
+            got[1] |= mask_b
+    for (k, i, j), (mask_a, mask_b) in cover.items():
+        a, b = _covered(mine[i], mask_a), _covered(cands[k].prepared()[j], mask_b)
+        bounds[k] = max(bounds[k], 0.65 * max(a, b) + 0.35 * min(a, b))
+    return bounds
+
+
 # -- profiles -------------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def _territory_index() -> dict[str, str]:
@@ -333,6 +454,11 @@ class Profile:
     _hooks: tuple[int, list[frozenset[str]]] | None = field(default=None, repr=False,
                                                              compare=False)
     _prep: tuple[_Prepared, ...] | None = field(default=None, repr=False, compare=False)
+    _units: _UnitMap | None = field(default=None, repr=False, compare=False)
+
+    def is_prepared(self) -> bool:
+        """Whether ``prepared`` has run (and so can add no Persian token any more)."""
+        return self._prep is not None
 
     def prepared(self) -> tuple[_Prepared, ...]:
         """Each name's ``_prepared`` form (weights as for this profile's kind)."""
@@ -349,6 +475,12 @@ class Profile:
         if self._hooks is None or self._hooks[0] != version:
             self._hooks = (version, [_hooks(p.toks) for p in prepared])
         return self._hooks[1]
+
+    def unit_map(self) -> _UnitMap:
+        """Every unit of every name, for ``_name_bounds`` (computed once per profile)."""
+        if self._units is None:
+            self._units = _UnitMap.of(self.prepared())
+        return self._units
 
 
 def profile_of(kind: str, node_id: str, props: dict[str, Any]) -> Profile:
@@ -397,27 +529,14 @@ def _overlap(x: tuple[int, int], y: tuple[int, int]) -> bool:
     return x[0] <= y[1] and y[0] <= x[1]
 
 
-def score_pair(a: Profile, b: Profile) -> Judgement:
-    """Score two profiles of one kind and decide: link, review or none."""
-    best: NameScore | None = None
-    best_names = ("", "")
-    org = a.kind == "Organization"
-    hooks_a, hooks_b = a.name_hooks(), b.name_hooks()
-    for na, ha in zip(a.names, hooks_a, strict=True):
-        for nb, hb in zip(b.names, hooks_b, strict=True):
-            if best is not None and ha.isdisjoint(hb):
-                # names sharing no hook score 0 (see name_similarity), which never beats
-                # the best so far: most name pairs of a candidate end here, cheaply
-                continue
-            ns = name_similarity(na, nb, org=org)
-            if best is None or (ns.score, ns.matched_tokens) > (best.score, best.matched_tokens):
-                best, best_names = ns, (na, nb)
-            if ns.score == 1.0 and ns.matched_tokens >= 3:
-                break
-    if best is None:
-        return Judgement(a.id, b.id, a.kind, 0.0, "none", {})
-    score = best.score
-    details: dict[str, Any] = {"name": best.score, "names": list(best_names)}
+def _attributes(a: Profile, b: Profile, score: float, details: dict[str, Any]
+                ) -> tuple[float, bool, bool]:
+    """``score`` (a name score) adjusted for the two records' attributes (dates of birth,
+    nationality, gender, organisation kind), whether they corroborate the pair and whether
+    they conflict; each verdict goes to ``details``. A function of its own because
+    ``judge`` also applies it to an upper bound of the name score, to skip pairs that
+    cannot reach review before their names are aligned (the additions are the same, in
+    the same order, so the floats are too)."""
     corroborated = conflict = False
     if a.births and b.births:
         if any(_overlap(x, y) for x in a.births for y in b.births):
@@ -449,6 +568,30 @@ def score_pair(a: Profile, b: Profile) -> Judgement:
             else:
                 score -= 0.1
                 details["org_kind"] = "differs"
+    return score, corroborated, conflict
+
+
+def score_pair(a: Profile, b: Profile) -> Judgement:
+    """Score two profiles of one kind and decide: link, review or none."""
+    best: NameScore | None = None
+    best_names = ("", "")
+    org = a.kind == "Organization"
+    hooks_a, hooks_b = a.name_hooks(), b.name_hooks()
+    for na, ha in zip(a.names, hooks_a, strict=True):
+        for nb, hb in zip(b.names, hooks_b, strict=True):
+            if best is not None and ha.isdisjoint(hb):
+                # names sharing no hook score 0 (see name_similarity), which never beats
+                # the best so far: most name pairs of a candidate end here, cheaply
+                continue
+            ns = name_similarity(na, nb, org=org)
+            if best is None or (ns.score, ns.matched_tokens) > (best.score, best.matched_tokens):
+                best, best_names = ns, (na, nb)
+            if ns.score == 1.0 and ns.matched_tokens >= 3:
+                break
+    if best is None:
+        return Judgement(a.id, b.id, a.kind, 0.0, "none", {})
+    details: dict[str, Any] = {"name": best.score, "names": list(best_names)}
+    score, corroborated, conflict = _attributes(a, b, best.score, details)
     score = round(max(0.0, min(1.0, score)), 4)
     full = min(best.coverage_a, best.coverage_b) >= 0.9 and not best.unmatched_both
     if best.unmatched_both:
@@ -501,8 +644,10 @@ class CandidateIndex:
                             exclude: set[str] | frozenset[str] = frozenset(),
                             limit: int = MAX_CANDIDATES) -> list[Profile]:
         """The records sharing most (weighted) keys with a record of id ``own_id``."""
-        shared: Counter[str] = Counter()
         proposing = self._proposing
+        if proposing.keys().isdisjoint(keys):
+            return []  # most records of a load: one test at C speed, no Counter
+        shared: Counter[str] = Counter()
         for k in keys:
             hit = proposing.get(k)
             if hit is None:
@@ -614,12 +759,16 @@ class MatchReport:
 @dataclass
 class Judged:
     """The scores of one match, before the review queue's decisions are applied: every
-    (profile, candidate, judgement) in the order they were scored. Computing it touches
+    (profile, candidate, judgement) in the order they were scored, and the pairs left out
+    because they could not reach review (``skipped``). Computing it touches
     neither the store nor the review queue, so it can run in a second thread while the
     engine writes the load (``load_and_link``)."""
 
     compared: int = 0
     scored: list[tuple[Profile, Profile, Judgement]] = field(default_factory=list)
+    # (record id, candidate id) of the pairs whose name score bound says "none" without
+    # aligning their names (``_judge_pair``)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Matcher:
@@ -643,6 +792,10 @@ class Matcher:
         today = _dt.date.today().isoformat()
         decisions = self.queue.decisions() if self.queue else {}
         rels: dict[str, RelRecord] = {}
+        for a, b in judged.skipped:  # "none" for certain: only a rejection to count
+            decided = decisions.get(ordered(a, b))
+            if decided is not None and decided.status == REJECTED:
+                report.rejected_by_review += 1
         for prof, cand, j in judged.scored:
             key = ordered(j.a, j.b)
             decided = decisions.get(key)
@@ -690,9 +843,34 @@ def judge(records: Sequence[NodeRecord], others: dict[str, list[Profile]]) -> Ju
             if not cands:
                 continue
             prof = profile_of(kind, rec.id, rec.props)
-            for cand in cands:
-                out.scored.append((prof, cand, score_pair(prof, cand)))
+            if all(c.is_prepared() for c in cands):
+                bounds = _name_bounds(prof, cands)  # one rapidfuzz call for them all
+                for cand, bound in zip(cands, bounds, strict=True):
+                    _judge_pair(out, prof, cand, bound)
+            else:
+                # a candidate seen for the first time may bring latinised Persian tokens,
+                # which change how later pairs compare: score in score_pair's order, each
+                # candidate prepared just before its pair, as if no pair were skipped
+                for cand in cands:
+                    _judge_pair(out, prof, cand, _name_bounds(prof, [cand])[0])
     return out
+
+
+# Margin below REVIEW_THRESHOLD under which a bound skips a pair: the name score is
+# rounded to 4 decimals before the attributes are added, and the bound's sums may differ
+# from the alignment's in the last bits.
+_BOUND_MARGIN = 1e-3
+
+
+def _judge_pair(out: Judged, prof: Profile, cand: Profile, bound: float) -> None:
+    """Score one pair into ``out``, unless the bound of its name score (``_name_bounds``)
+    with its attributes added stays below review: such a pair can only be "none", and is
+    listed in ``out.skipped`` instead (``decide`` still counts review rejections on it)."""
+    top, _, _ = _attributes(prof, cand, bound, {})
+    if top < REVIEW_THRESHOLD - _BOUND_MARGIN:
+        out.skipped.append((prof.id, cand.id))
+        return
+    out.scored.append((prof, cand, score_pair(prof, cand)))
 
 
 def _note(j: Judgement) -> str:

@@ -178,3 +178,52 @@ def test_token_similarity_answers_from_the_current_persian_tokens() -> None:
     assert persian in _FROM_PERSIAN
     # now compared by skeleton ("j" = "j"), not the answer remembered from before
     assert token_similarity(latin, persian) == 0.9
+
+
+def test_name_bounds_never_skip_a_pair_that_could_reach_review(shared_data: Path) -> None:
+    """``judge`` skips the pairs whose name score bound (``_name_bounds``) with their
+    attributes added stays below review. The bound must never be below the name score
+    ``score_pair`` finds, and skipping must change no judgement: checked on real OFAC
+    entries against the other half of the list (namesakes, relatives, a force and its
+    units) and against UN entries (Latin and Arabic script)."""
+    from ingest.matching import (
+        MATCHED_KINDS,
+        CandidateIndex,
+        Judged,
+        _name_bounds,
+        judge,
+    )
+    from ingest.ofac import read_ofac
+    from ingest.un_xml import read_un
+
+    ofac = [r for r in read_ofac(shared_data / "ofac_legacy_set_2021-07").nodes.values()
+            if r.kind in MATCHED_KINDS]
+    un = [r for r in read_un(shared_data / "un" / "UN_consolidated_2026-02-27.xml")
+          .nodes.values() if r.kind in MATCHED_KINDS]
+    for records, graph in ((ofac[::2][:1500], ofac[1::2]), (un, ofac)):
+        others: dict[str, list[Profile]] = {}
+        for r in graph:
+            others.setdefault(r.kind, []).append(profile_of(r.kind, r.id, r.props))
+        judged = judge(records, others)
+        # the same pairs, every one scored in full
+        full = Judged()
+        own = {r.id for r in records}
+        for kind in MATCHED_KINDS:
+            index = CandidateIndex(others.get(kind) or ())
+            for rec in (r for r in records if r.kind == kind):
+                cands = index.candidates_for_keys(rec.id, rec.props["name_keys"], own)
+                if not cands:
+                    continue
+                prof = profile_of(kind, rec.id, rec.props)
+                for cand, bound in zip(cands, _name_bounds(prof, cands), strict=True):
+                    j = score_pair(prof, cand)
+                    # (the name score is rounded to 4 decimals)
+                    assert bound >= j.details.get("name", 0.0) - 5e-5, (prof.names, cand.names)
+                    full.scored.append((prof, cand, j))
+        kept = [(j.a, j.b, j.score, j.decision, j.details) for _, _, j in judged.scored
+                if j.decision != "none"]
+        assert kept == [(j.a, j.b, j.score, j.decision, j.details)
+                        for _, _, j in full.scored if j.decision != "none"]
+        pairs = sorted([(p.id, c.id) for p, c, _ in judged.scored] + judged.skipped)
+        assert pairs == sorted((p.id, c.id) for p, c, _ in full.scored)
+        assert len(judged.skipped) > len(judged.scored)  # it does skip most pairs
