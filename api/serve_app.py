@@ -12,11 +12,16 @@ Limits, by construction:
   ``accgraph review`` or a single-worker server), and the keys/audit file (SQLite, beside
   the database) is shared by all workers;
 - a worker sees the database as it was when it opened it: restart the server after a load;
-- memory is per worker: each holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``, else 512
-  MiB: ``graph.embedded.serving_buffer_pool``) and caches (name index and hierarchy, about
-  0.9 GB together at scale 1, read through a second read-only ``Database`` whose pool is
-  closed once they are built: ``queries.chunked.build_reader``), so N workers cost about N
-  times one (about 1.3 GB each at scale 1).
+- memory: each worker holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``, else 256 MiB:
+  ``graph.embedded.serving_buffer_pool``) and its own per-answer caches, but the large
+  caches (name index, hierarchy, and the projection for paths once asked for: about 470
+  MB of arrays at scale 1) are built once, by the first worker to take their lock, written
+  to files beside the database and memory-mapped by every worker
+  (``queries.chunked.shared``): one copy in memory however many workers. The builder reads
+  through a second read-only ``Database`` per table whose pool is closed once read
+  (``queries.chunked.build_reader``) and gives the build's memory back; the other workers
+  wait for the files instead of building at the same time. A restart maps the files an
+  earlier start wrote (ready in about 2 s instead of 20 s at scale 1).
 
 uvicorn starts each worker with ``api.serve_app:app_from_env`` (``factory=True``); the
 parent passes the configuration in the environment (``ACCGRAPH_SERVE``, JSON).

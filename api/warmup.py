@@ -15,6 +15,12 @@ The same thread then builds the in-process hierarchy (``queries.structure``) tha
 accountability questions walk, before the gate opens, so the first of them does not pay for
 it (entities given by id are served meanwhile, as above).
 
+With several read-only workers (``accgraph serve --workers N``) the index and the hierarchy
+are shared between them (``queries.chunked.shared``): the first worker to take the lock
+builds each and writes it to files that every worker memory-maps, and the others wait for
+the files here, with their gates shut; so N workers hold one copy, and never build at once
+(their build peaks, about 1 GB each at scale 1, do not add up).
+
 If the build fails the failure is logged and the gate opens anyway: the index is then built
 lazily by the first request that needs it, as before (under the index's own lock).
 """
@@ -85,9 +91,10 @@ class WarmUp:
 
     @staticmethod
     def _build_structure(store: Store) -> None:
-        """The hierarchy held in process (``queries.structure``): built here, right after
-        the index, the builds of a start-up take turns (one build reader open at a time,
-        ``queries.chunked``) and the first chain requests do not pay for it; a request
+        """The hierarchy held in process (``queries.structure``): built (or mapped from
+        the files another worker wrote) here, right after the index, the builds of a
+        start-up take turns (one build reader open at a time, and one building process at
+        a time: ``queries.chunked``) and the first chain requests do not pay for it; a request
         that comes first waits for this build (its lock) as it would for its own. A
         failure is logged and left to the requests (it does not hold the gate shut)."""
         from queries.structure import structure

@@ -68,11 +68,16 @@ def distinct_chain(inputs: list[list[str]]) -> MakeRequest:
 
 def api_phase(db: Path, inputs: dict[str, list[Any]], clients: list[int], max_requests: int,
               max_seconds: float, work: Path, *, workers: int = 1,
-              answer_cache_mib: float = 0, mixed: bool = True) -> dict[str, Any]:
-    """Start the server over ``db`` and run the loads above; returns the figures."""
+              answer_cache_mib: float = 0, mixed: bool = True,
+              cold_caches: bool = True) -> dict[str, Any]:
+    """Start the server over ``db`` and run the loads above; returns the figures. With
+    ``cold_caches`` the server starts without the database's shared cache files (its
+    workers build them, and their memory meanwhile is measured)."""
     extra = ["--answer-cache-mib", str(answer_cache_mib)] if answer_cache_mib else []
-    server = Server(db, work / "server.log", workers=workers, extra=extra)
+    server = Server(db, work / "server.log", workers=workers, extra=extra,
+                    cold_caches=cold_caches)
     out: dict[str, Any] = {"workers": workers, "answer_cache_mib": answer_cache_mib,
+                           "cold_caches": cold_caches,
                            "generator": "asyncio keep-alive HTTP/1.1 (bench.common.load)",
                            "chain": {}, "mixed": None}
     top = max(clients)
@@ -147,7 +152,8 @@ def table(api: dict[str, Any]) -> str:
         row(f"chain, {api['chain_hot']['inputs']} inputs repeated (cache hits)", api["chain_hot"])
     if api.get("mixed"):
         row("mixed", api["mixed"])
-    lines.append(f"server memory at the end: {api.get('server_mem')}")
+    lines.append(f"server memory (peak_mib: the largest sum of the processes' PSS, sampled "
+                 f"every 0.1 s from the start): {api.get('server_mem')}")
     return "\n".join(lines)
 
 
@@ -161,6 +167,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     ap.add_argument("--answer-cache-mib", type=float, default=0)
     ap.add_argument("--no-mixed", action="store_true", help="skip the mixed load")
+    ap.add_argument("--keep-caches", action="store_true",
+                    help="start with the shared cache files an earlier start wrote (else "
+                         "they are removed and the server builds them: a cold start)")
     ap.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "api-load",
                     help="where the server log goes")
     ap.add_argument("--results", type=Path, default=RESULTS)
@@ -172,7 +181,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = dt.datetime.now(dt.UTC)
     api = api_phase(a.db, inputs, [int(c) for c in a.clients.split(",")], a.requests,
                     a.seconds, a.work, workers=a.workers, answer_cache_mib=a.answer_cache_mib,
-                    mixed=not a.no_mixed)
+                    mixed=not a.no_mixed, cold_caches=not a.keep_caches)
     result = {"started": started.isoformat(timespec="seconds"), "db": str(a.db),
               "command": "python -m bench.api_load " + " ".join(
                   argv if argv is not None else sys.argv[1:]), "api": api}

@@ -31,7 +31,7 @@ from graph.dates import MAX_DAY, MIN_DAY, Validity, validity_on
 from graph.model import NODE_KINDS, RELATION_TYPES
 from graph.store import Store
 from queries.centrality import SimpleCSR
-from queries.chunked import build_reader
+from queries.chunked import build_reader, shared
 from queries.cypher import proj_nodes_query, proj_rels_query
 from queries.search import _Sorted
 
@@ -265,10 +265,36 @@ def projection(store: Store) -> Projection:
         cached = _CACHE.get(store)
         if cached is not None and cached.generation == gen:
             return cached
-        with build_reader(store) as source:  # its pool is closed after the build
-            proj = _build(source, gen)
+        # shared by the processes serving one read-only database (built by one of them,
+        # memory-mapped by all: ``queries.chunked.shared``), else built here
+        proj: Projection = shared(store, "projection", lambda: _read(store, gen),
+                                  _to_arrays, lambda arrays, meta: _from_arrays(arrays, gen))
         _CACHE[store] = proj
         return proj
+
+
+def _read(store: Store, gen: int) -> Projection:
+    with build_reader(store) as source:  # its pool is closed after the build
+        return _build(source, gen)
+
+
+_ARRAY_FIELDS = ("kind", "restricted", "names", "subtypes", "dates", "e_a", "e_b", "e_type",
+                 "e_from_lo", "e_from_hi", "e_to_lo", "e_to_hi", "e_conf", "e_ids", "indptr",
+                 "nbr", "eid")
+
+
+def _to_arrays(proj: Projection) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The projection as named arrays, for the shared cache files."""
+    arrays: dict[str, Any] = {f: getattr(proj, f) for f in _ARRAY_FIELDS}
+    arrays["ids"] = proj.ids.arr
+    return arrays, {}
+
+
+def _from_arrays(arrays: dict[str, Any], gen: int) -> Projection:
+    """The projection ``_to_arrays`` wrote (memory-mapped arrays: nothing is copied)."""
+    ids = NodeIds(arrays["ids"])
+    return Projection(generation=gen, ids=ids, index=NodeIndex(ids),
+                      **{f: arrays[f] for f in _ARRAY_FIELDS})
 
 
 def _build(store: Store, gen: int) -> Projection:

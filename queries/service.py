@@ -56,6 +56,7 @@ from queries.cypher import (
 )
 from queries.errors import Ambiguous, BadParameter, NotFound
 from queries.gaps import gap_scan
+from queries.kept import Kept, kept
 from queries.projection import edge_rank, projection, shortest_paths
 from queries.search import NameIndex, rank
 from queries.structure import STRUCTURE_SET, STRUCTURES, Structure, structure
@@ -175,6 +176,12 @@ def path_key(path: Sequence[A.Claim]) -> tuple[bool, int, tuple[str, ...]]:
             tuple(c.id for c in path))
 
 
+def best_path(paths: Sequence[list[A.Claim]]) -> list[A.Claim]:
+    """``min`` by ``path_key``, without keys when there is one path (most organisations
+    are reached one way: the keys were a twentieth of an accountability answer)."""
+    return paths[0] if len(paths) == 1 else min(paths, key=path_key)
+
+
 def _walk(obj: Any) -> Iterator[BaseModel]:
     """Every model inside an answer (iteratively: answers can hold thousands of claims)."""
     stack = [obj]
@@ -256,8 +263,11 @@ class GraphQueries:
         as their Cypher (``coalesce`` of missing bounds to the widest span)."""
         st = structure(self.store)
         nids = [nid for kind_ids in by_kind.values() for nid in kind_ids]
-        for nid, idx, other, valid in st.select(direction, nids, types, d_lo, d_hi,
-                                                self.include_restricted, heads_only):
+        sel = st.select(direction, nids, types, d_lo, d_hi, self.include_restricted,
+                        heads_only)
+        if len(sel) > 1:
+            st.prefetch([idx for _, idx, _, _ in sel], [other for _, _, other, _ in sel])
+        for nid, idx, other, valid in sel:
             e = self._structure_row(st, nid, idx, other, direction,
                                     "valid" if valid else "dates_unknown", at)
             if not heads_only or e.row.get("o_is_head"):  # the arrays only pre-filter
@@ -289,29 +299,58 @@ class GraphQueries:
         return Edge(nid, c["type"], c["id"], other, okind, direction, row,
                     status if at is not None else None, st.extra_keys[c["type"]])
 
-    def _ref(self, e: Edge) -> A.EntityRef:
-        r = e.row
-        sub = r.get("o_authority") if e.okind == "Sanction" else r.get("o_kind")
-        date = r.get("o_date") or r.get("o_verdict_date") or r.get("o_listed")
-        return A.EntityRef(id=e.other, kind=e.okind, name=r.get("o_name") or e.other,
-                           subtype=sub, date=date)
+    @property
+    def _kept(self) -> Kept:
+        """This store generation's kept objects (looked up once per generation: an answer
+        asks for them a thousand times)."""
+        gen = self.store.generation
+        mine = self.__dict__.get("_kept_now")
+        if mine is None or mine[0] != gen:
+            mine = self.__dict__["_kept_now"] = (gen, kept(self.store, self.include_restricted))
+        return mine[1]
 
-    def _claim(self, e: Edge, names: dict[str, str] | None = None) -> A.Claim:
+    def _ref(self, e: Edge) -> A.EntityRef:
+        refs = self._kept.refs
+        ref = refs.get(e.other)
+        if ref is None:
+            r = e.row
+            sub = r.get("o_authority") if e.okind == "Sanction" else r.get("o_kind")
+            date = r.get("o_date") or r.get("o_verdict_date") or r.get("o_listed")
+            ref = A.EntityRef(id=e.other, kind=e.okind, name=r.get("o_name") or e.other,
+                              subtype=sub, date=date)
+            refs.put(e.other, ref)
+        return ref
+
+    def _claim(self, e: Edge, names: dict[str, str] | None = None,
+               status: str | None = None) -> A.Claim:
+        """The claim ``e`` as answers show it, with ``names`` naming its asked end and
+        ``status`` (the edge's own when not given) at the question's date. Built once
+        per store generation and shared: callers never change a claim."""
+        name = names.get(e.src) if names else None
+        st = e.status if status is None else status
+        claims = self._kept.claims
+        key = (e.id, e.direction, e.src, name, st)
+        c = claims.get(key)
+        if c is None:
+            c = self._new_claim(e, name, st)
+            claims.put(key, c)
+        return c
+
+    def _new_claim(self, e: Edge, name: str | None, status: str | None) -> A.Claim:
         r = e.row
         keys = e.extras if e.extras is not None else [k for k in r if k.startswith("x_")]
         extra = {k[2:]: v for k, v in ((k, r[k]) for k in keys)
                  if k != "x_role" and v is not None}
         sids = list(r.get("source_ids") or [])
         other_name = r.get("o_name")
-        names = names or {}
         return A.Claim(
             id=e.id, type=e.type, from_id=e.from_id, to_id=e.to_id,
-            from_name=other_name if e.direction == "in" else names.get(e.src),
-            to_name=other_name if e.direction == "out" else names.get(e.src),
+            from_name=other_name if e.direction == "in" else name,
+            to_name=other_name if e.direction == "out" else name,
             valid_from=r.get("valid_from"), valid_to=r.get("valid_to"),
             confidence=r.get("confidence"), note=r.get("note"), role=r.get("x_role"),
             extra=extra, source_ids=sids, unsourced=not sids and e.type not in UNSOURCED_EXEMPT,
-            status=e.status,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
         )
 
     def _finish(self, answer: Any) -> Any:
@@ -328,7 +367,13 @@ class GraphQueries:
     def _resolve_sources(self, claims: Sequence[A.Claim]) -> None:
         """Every claim's sources resolved in one lookup (each claim once: callers pass
         distinct objects); a restricted source is dropped when restricted records are
-        hidden, an unknown one is shown as missing."""
+        hidden, an unknown one is shown as missing. Claims kept from an earlier answer
+        (``queries.kept``) already carry theirs and are skipped."""
+        kept_now = self._kept
+        done = kept_now.resolved
+        claims = [m for m in claims if id(m) not in done]
+        if not claims:
+            return
         wanted: set[str] = set()
         for m in claims:
             wanted.update(m.source_ids)
@@ -371,6 +416,7 @@ class GraphQueries:
             # pydantic's per-assignment hook halves the cost at thousands of claims
             m.__dict__["sources"] = list(hit[0])
             m.__dict__["attested"] = list(hit[1])
+        kept_now.mark_resolved(claims)
 
     def _finish_chain(self, ans: A.ChainAnswer) -> A.ChainAnswer:
         """``_finish`` for a chain answer, without walking its every model (that walk cost
@@ -609,8 +655,7 @@ class GraphQueries:
             key = (e.id, at.text)
             c = claims.get(key)
             if c is None:
-                c = self._claim(e, names)
-                c.status = st  # type: ignore[assignment]
+                c = self._claim(e, names, st)
                 claims[key] = c
             return c
 
@@ -698,7 +743,7 @@ class GraphQueries:
         for key in uniq:
             answers[key].posts.sort(key=lambda p: (
                 p.organization.id, p.position.id if p.position else "", p.holds.id))
-            paths[key] = {o: min(c, key=path_key) for o, c in cands[key].items()}
+            paths[key] = {o: best_path(c) for o, c in cands[key].items()}
             level[key] = {o: 0 for o in cands[key]}
             answers[key].entry = sorted(cands[key])
             frontiers[key] = sorted(cands[key])
@@ -729,7 +774,7 @@ class GraphQueries:
                         if lv[e.other] == depth + 1:
                             step[e.other].append(pth[o] + [c])
                 for o, cs in step.items():
-                    pth[o] = min(cs, key=path_key)
+                    pth[o] = best_path(cs)
                 frontiers[key] = sorted(set(nxt))
             depth += 1
         # heads of every organisation on any of the chains
@@ -883,13 +928,15 @@ class GraphQueries:
             dict[str, list[tuple[A.EntityRef, str, str, list[A.Claim]]]], list[A.Act]]:
         """The acts' direct, inciting, judicial and custodial actors, for many acts at once
         (one round trip per step for all of them)."""
-        nodes = self._nodes([a.id for a, _ in acts])
-        acts = [(entity_from_props(a.kind, a.id, nodes[a.id].props), p) for a, p in acts
-                if a.id in nodes]
+        # The acts come resolved (visible) or from visible claims' ends, with their dates
+        # (an incident's date, a case's verdict date: ``EntityRef.date``); only an act
+        # shown without a date is looked up, to be sure it has none.
+        nodes = self._nodes([a.id for a, _ in acts if not a.date])
+        acts = [(a, p) if a.date else (entity_from_props(a.kind, a.id, nodes[a.id].props), p)
+                for a, p in acts if a.date or a.id in nodes]
         dates: dict[str, tuple[str | None, FuzzyDate]] = {}
         for act, _ in acts:
-            props = nodes[act.id].props
-            text = props.get("date") if act.kind == "Incident" else props.get("verdict_date")
+            text = act.date
             dates[act.id] = (text, parse_date(text) if text else UNKNOWN)
         incidents = [a.id for a, _ in acts if a.kind == "Incident"]
         case_acts = [a.id for a, _ in acts if a.kind == "Case"]
@@ -1028,32 +1075,36 @@ class GraphQueries:
             kinds = {"PERPETRATED_BY", "OCCURRED_AT"}
             inc_refs: dict[str, A.EntityRef] = {}
             inc_claims: dict[str, A.Claim] = {}
+            shown: list[tuple[str, str, A.EntityRef, list[tuple[int, str, int]]]] = []
             for act_id, orgs_here in chain_orgs.items():
                 at = dates[act_id][1]
                 for oid, org in orgs_here.items():
-                    cands = sorted((-hi, other, idx) for hi, other, idx
-                                   in st.earlier(oid, kinds, at.lo, self.include_restricted)
-                                   if other != act_id)
-                    notice_total += len(cands)
+                    count, latest = st.latest_before(oid, kinds, at.lo, self.include_restricted,
+                                                     act_id, NOTICE_PER_ORG)
+                    cands = sorted((-hi, other, idx) for hi, other, idx in latest)
+                    notice_total += count
                     # the most recent ones before the act (a prison may have hundreds): rows
                     # only for those, and for any tied with the last one (ties go by claim id)
                     cut = min(NOTICE_PER_ORG, len(cands))
                     while 0 < cut < len(cands) and cands[cut][:2] == cands[cut - 1][:2]:
                         cut += 1
-                    found: list[tuple[int, str, str, Edge]] = []
-                    for neg_hi, other, idx in cands[:cut]:
-                        e = self._structure_edge(st, oid, idx, other, "in", MIN_DAY, MAX_DAY,
-                                                 None)
-                        if e is not None:
-                            found.append((neg_hi, other, e.id, e))
-                    found.sort(key=lambda t: t[:3])
-                    for _, _, _, e in found[:NOTICE_PER_ORG]:
-                        if e.other not in inc_refs:  # an incident may be before many orgs
-                            inc_refs[e.other] = self._ref(e)
-                        if e.id not in inc_claims:  # and an organisation before many acts
-                            inc_claims[e.id] = self._claim(e)
-                        notice.append(A.NoticeItem(organization=org, incident=inc_refs[e.other],
-                                                   before_act=act_id, claim=inc_claims[e.id]))
+                    shown.append((act_id, oid, org, cands[:cut]))
+            st.prefetch([idx for *_, cs in shown for _, _, idx in cs],
+                        [other for *_, cs in shown for _, other, _ in cs])
+            for act_id, oid, org, cs in shown:
+                found: list[tuple[int, str, str, Edge]] = []
+                for neg_hi, other, idx in cs:
+                    e = self._structure_edge(st, oid, idx, other, "in", MIN_DAY, MAX_DAY, None)
+                    if e is not None:
+                        found.append((neg_hi, other, e.id, e))
+                found.sort(key=lambda t: t[:3])
+                for _, _, _, e in found[:NOTICE_PER_ORG]:
+                    if e.other not in inc_refs:  # an incident may be before many orgs
+                        inc_refs[e.other] = self._ref(e)
+                    if e.id not in inc_claims:  # and an organisation before many acts
+                        inc_claims[e.id] = self._claim(e)
+                    notice.append(A.NoticeItem(organization=org, incident=inc_refs[e.other],
+                                               before_act=act_id, claim=inc_claims[e.id]))
         order = list(A.ActorRole.__args__)  # type: ignore[attr-defined]
         actors.sort(key=lambda a: (a.act_id, order.index(a.role), a.entity.id))
         notice.sort(key=lambda n: (n.before_act, n.organization.id, n.incident.id, n.claim.id))
@@ -1082,7 +1133,7 @@ class GraphQueries:
                 elif e.other in step:
                     step[e.other].append([self._claim(e)] + upath[e.src])
             for o, cs in step.items():
-                upath[o] = min(cs, key=path_key)
+                upath[o] = best_path(cs)
             frontier = sorted(step)
             depth += 1
         ans.units = [units[u] for u in sorted(units, key=lambda u: (len(upath[u]), u))]

@@ -121,11 +121,13 @@ def _structure_view(st: ST.Structure) -> dict[str, Any]:
 def test_structure_through_pieces_and_a_reader_is_the_same(
         seed_store: EmbeddedStore, through_reader: list[EmbeddedStore]) -> None:
     built = ST.Structure(seed_store)
-    assert len(through_reader) == 1  # read through a reader, in pieces
+    # read through a reader per table (each with the one-table pool), in pieces
+    assert len(through_reader) == len(STRUCTURE_TYPES)
+    assert {r.buffer_pool for r in through_reader} == {C.table_pool()}
     C.BUILD_READER_MIN = 1 << 62  # (monkeypatched back after the test)
     C.CHUNK_ROWS = 10**9
     whole = ST.Structure(seed_store)
-    assert len(through_reader) == 1
+    assert len(through_reader) == len(STRUCTURE_TYPES)
     assert built.generation == whole.generation == seed_store.generation
     assert sorted(built.ids) == sorted(whole.ids)
     assert _structure_view(built) == _structure_view(whole)
@@ -179,3 +181,162 @@ def test_name_index_in_pieces_is_the_same(seed_store: EmbeddedStore,
                     whole.candidates(text, kinds=kinds, include_restricted=inc)
     for nid in [n.id for n in whole.candidates("a", kinds=None, include_restricted=True)]:
         assert pieced.lookup(nid) == whole.lookup(nid)
+
+
+# -- caches shared between processes (queries.chunked.shared) -----------------------------
+
+@pytest.fixture
+def sharing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Caches of any read-only database shared, under a directory of the test's own."""
+    monkeypatch.setattr(C, "SHARED_MIN", 0)
+    monkeypatch.setenv(C.SHARED_ENV, str(tmp_path / "shared"))
+    return tmp_path / "shared"
+
+
+def _fresh_answers(store: EmbeddedStore) -> list[Any]:
+    """Chains and searches answered from caches built (or mapped) anew."""
+    from queries import service
+
+    ST.STRUCTURES.pop(store, None)
+    service._INDEXES.pop(store, None)
+    out: list[Any] = []
+    for inc in (True, False):
+        q = GraphQueries(store, include_restricted=inc)
+        out += [q.chain(ref, at).model_dump() for ref in CHAIN_SUBJECTS
+                for at in ("2026-01", "2020", "2010-06-01")]
+        out += [q.search(text, limit=10).model_dump() for text in SEARCHES]
+    ST.STRUCTURES.pop(store, None)
+    service._INDEXES.pop(store, None)
+    return out
+
+
+def test_shared_caches_are_written_once_then_mapped(
+        seed_store: EmbeddedStore, sharing: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from queries.search import NameIndex as NI
+
+    monkeypatch.setenv(C.SHARED_ENV, "0")
+    in_process = _fresh_answers(seed_store)
+    monkeypatch.setenv(C.SHARED_ENV, str(sharing))
+    folder = C.shared_dir(seed_store)
+    assert folder is not None and folder.parent.parent == sharing
+    built = _fresh_answers(seed_store)  # builds, writes and maps the files
+    assert sorted(p.name for p in folder.iterdir()) == ["names", "structure"]
+    assert built == in_process
+
+    def no_build(*_a: Any, **_k: Any) -> Any:
+        raise AssertionError("built again instead of mapped")
+
+    monkeypatch.setattr(NI, "_read", classmethod(no_build))
+    monkeypatch.setattr(ST, "_read", no_build)
+    assert _fresh_answers(seed_store) == in_process  # mapped from the files
+    st = ST.Structure(seed_store)
+    assert isinstance(st.c_a, np.ndarray) and not st.c_a.flags.writeable  # the mapping
+    index = NI()
+    index.ensure(seed_store)
+    assert index.size > 0 and not index._state.post.flags.writeable
+
+
+def test_shared_caches_follow_the_file_and_the_store_kind(
+        seed_db: Path, sharing: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy.lbdb"
+    shutil.copy(seed_db, copy)
+    with EmbeddedStore(copy, read_only=True) as store:
+        first = C.shared_dir(store)
+        assert first is not None
+        ST.Structure(store)
+        assert (first / "structure" / "meta.json").is_file()
+    rw = EmbeddedStore(copy)  # a writable store's caches are its own
+    try:
+        assert C.shared_dir(rw) is None
+        rw.execute("CREATE (n:`Location` {id: 'location:test-shared-cache'})")
+    finally:
+        rw.close()
+    with EmbeddedStore(copy, read_only=True) as store:
+        second = C.shared_dir(store)
+        assert second is not None and second != first  # the file changed: a new key
+        ST.Structure(store)
+        assert not first.exists() and (second / "structure").is_dir()  # the old one went
+
+
+def test_a_damaged_shared_cache_is_rebuilt(seed_store: EmbeddedStore, sharing: Path) -> None:
+    ST.Structure(seed_store)
+    folder = C.shared_dir(seed_store)
+    assert folder is not None
+    (folder / "structure" / "meta.json").unlink()
+    again = ST.Structure(seed_store)
+    assert (folder / "structure" / "meta.json").is_file() and len(again.ids) > 0
+
+
+def _build_in_child(path: str, log: str, out: str) -> None:
+    """One process's ``shared`` call (forked: the monkeypatched threshold holds)."""
+    import json
+    import time
+
+    import numpy as np
+
+    class Fake:  # a read-only embedded store, as far as ``shared_dir`` asks
+        dialect = "ladybug"
+        read_only = True
+        generation = 0
+
+        def __init__(self) -> None:
+            self.path = Path(path)
+
+    def build() -> tuple[C.Arrays, dict[str, Any]]:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write("built\n")
+        time.sleep(0.5)  # long enough for the other process to come and wait
+        return {"n": np.arange(5, dtype=np.int32), "s": pa.array(["a", "b"])}, {"k": 1}
+
+    arrays, meta = C.shared(Fake(), "test", build, lambda v: v, lambda a, m: (a, m))  # type: ignore[arg-type]
+    Path(out).write_text(json.dumps([arrays["n"].tolist(), arrays["s"].to_pylist(), meta]))
+
+
+def test_two_processes_build_once(tmp_path: Path, sharing: Path) -> None:
+    import json
+    import multiprocessing
+
+    db = tmp_path / "fake.lbdb"
+    db.write_bytes(b"x" * 100)
+    log = tmp_path / "builds.log"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_build_in_child, args=(str(db), str(log), str(tmp_path / f"{i}")))
+             for i in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert log.read_text().splitlines() == ["built"]  # one built, the other mapped
+    got = [json.loads((tmp_path / f"{i}").read_text()) for i in range(2)]
+    assert got[0] == got[1] == [[0, 1, 2, 3, 4], ["a", "b"], {"k": 1}]
+
+
+def test_the_projection_is_shared_too(seed_store: EmbeddedStore, sharing: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from queries import projection as P
+
+    def answers() -> list[Any]:
+        P._CACHE.pop(seed_store, None)
+        q = GraphQueries(seed_store, include_restricted=False)
+        out = [q.paths(a, b).model_dump() for a in CHAIN_SUBJECTS for b in CHAIN_SUBJECTS]
+        out.append(q.analytics("degree").model_dump())
+        P._CACHE.pop(seed_store, None)
+        return out
+
+    monkeypatch.setenv(C.SHARED_ENV, "0")
+    in_process = answers()
+    monkeypatch.setenv(C.SHARED_ENV, str(sharing))
+    assert answers() == in_process  # built and written
+    folder = C.shared_dir(seed_store)
+    assert folder is not None and (folder / "projection" / "meta.json").is_file()
+
+    def no_build(*_a: Any) -> Any:
+        raise AssertionError("built again instead of mapped")
+
+    monkeypatch.setattr(P, "_read", no_build)
+    assert answers() == in_process  # mapped

@@ -1,0 +1,63 @@
+"""Claims and references kept from one answer to the next (``queries.kept``): handed out
+again only within one store generation and one visibility, and always what a fresh build
+would give."""
+
+from __future__ import annotations
+
+from graph.embedded import EmbeddedStore
+from ingest.formats import ingest_path
+from ingest.seed import seed_data_path
+from queries.answers import Claim
+from queries.kept import Halves, kept
+from queries.service import GraphQueries
+
+SUBJECT = "person:behrouz-ehsani"
+
+
+def test_halves_keep_what_is_used_and_stay_bounded() -> None:
+    h: Halves[int] = Halves(limit=2)
+    for i in range(5):
+        h.put(i, i)
+    assert len(h) <= 4 and h.get(0) is None and h.get(4) == 4
+    h.put(5, 5)
+    assert h.get(4) == 4  # promoted from the older half, so kept through the next swap
+    h.put(6, 6)
+    h.put(7, 7)
+    assert h.get(4) == 4 and h.get(5) is None
+
+
+def _claims(answer: object) -> dict[str, Claim]:
+    out: dict[str, Claim] = {}
+    for actor in answer.actors:  # type: ignore[attr-defined]
+        for c in actor.path:
+            out[c.id] = c
+    return out
+
+
+def test_kept_claims_are_shared_within_a_generation_and_visibility(
+        seed_store: EmbeddedStore) -> None:
+    full = GraphQueries(seed_store, include_restricted=True)
+    first = full.accountability(SUBJECT)
+    again = full.accountability(SUBJECT)
+    assert first.model_dump() == again.model_dump()
+    shared = _claims(first)
+    assert shared and all(_claims(again)[i] is c for i, c in shared.items())
+    # the other visibility builds its own (its sources may be withheld)
+    public = GraphQueries(seed_store, include_restricted=False).accountability(SUBJECT)
+    assert not any(c is shared.get(i) for i, c in _claims(public).items())
+    assert kept(seed_store, True) is not kept(seed_store, False)
+
+
+def test_a_write_starts_a_new_set(tmp_path: object) -> None:
+    with EmbeddedStore(tmp_path / "g.lbdb") as store:  # type: ignore[operator]
+        ingest_path(store, "native", seed_data_path())
+        before = GraphQueries(store).accountability(SUBJECT)
+        old = kept(store, True)
+        assert len(old.claims)
+        with store.transaction():
+            store.execute("MATCH (p:Person {id: $id}) SET p.name = 'Renamed Test Person'",
+                          {"id": SUBJECT})
+        assert kept(store, True) is not old
+        after = GraphQueries(store).accountability(SUBJECT)
+        assert after.subject.name == "Renamed Test Person"
+        assert len(after.actors) == len(before.actors)
