@@ -347,7 +347,27 @@ def load_arrays(target: Path) -> tuple[Arrays, dict[str, Any]]:
         else:
             with pa.memory_map(str(target / fname), "r") as source:
                 out[name] = pa.ipc.open_file(source).get_batch(0).column(0)
+    _touch_pages(out)
     return out, doc["meta"]
+
+
+def _touch_pages(arrays: Arrays) -> None:
+    """Read one byte of every page of the mapped arrays, once, now: each page a process
+    touches for the first time costs it a page fault, and in this virtual machine a few
+    hundred of them, spread over the arrays, made a chain of command 1 ms slower (p50 3.2
+    against 2.2 ms at scale 1) for the first thousands of questions. The pages are the
+    page cache's, shared: touching them adds no memory that PSS counts twice."""
+    import numpy as np
+
+    page = 4096
+    for arr in arrays.values():
+        if isinstance(arr, np.ndarray):
+            if arr.nbytes:
+                int(arr.reshape(-1).view(np.uint8)[::page].sum())
+            continue
+        for buf in arr.buffers():
+            if buf is not None and buf.size:
+                int(np.frombuffer(buf, dtype=np.uint8)[::page].sum())
 
 
 def release_memory() -> None:
