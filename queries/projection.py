@@ -397,13 +397,67 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
         return None, []
     if ia == ib:
         return 0, [[a]]
-    n = len(proj.ids)
-    da = np.full(n, -1, dtype=np.int32)
-    db = np.full(n, -1, dtype=np.int32)
-    da[ia] = 0
-    db[ib] = 0
+    scratch = _take_scratch(len(proj.ids))
+    try:
+        return _bidirectional(proj, ia, ib, scratch, include_restricted=include_restricted,
+                              at=at, max_len=max_len, limit=limit)
+    finally:
+        scratch.reset()
+        _give_back(scratch)
+
+
+class _Scratch:
+    """A thread's distance and mark arrays over every node, kept between questions:
+    filling four arrays of a million entries cost a millisecond a question, while a
+    search touches a few thousand entries, which are put back after it."""
+
+    def __init__(self, n: int) -> None:
+        self.da = np.full(n, -1, dtype=np.int32)
+        self.db = np.full(n, -1, dtype=np.int32)
+        self.on_a = np.zeros(n, dtype=bool)
+        self.on_b = np.zeros(n, dtype=bool)
+        self.touched: list[np.ndarray] = []
+
+    def reset(self) -> None:
+        for idx in self.touched:
+            self.da[idx] = -1
+            self.db[idx] = -1
+            self.on_a[idx] = False
+            self.on_b[idx] = False
+        self.touched.clear()
+
+
+_SPARE: list[_Scratch] = []  # put back after use; a question takes one or makes one
+_SPARE_KEPT = 2  # an API worker's threads mostly wait on the interpreter lock: two do
+_SPARE_LOCK = threading.Lock()
+
+
+def _take_scratch(n: int) -> _Scratch:
+    with _SPARE_LOCK:
+        while _SPARE:
+            mine = _SPARE.pop()
+            if len(mine.da) == n:
+                return mine
+    return _Scratch(n)
+
+
+def _give_back(scratch: _Scratch) -> None:
+    with _SPARE_LOCK:
+        if len(_SPARE) < _SPARE_KEPT:
+            _SPARE.append(scratch)
+
+
+def _bidirectional(proj: Projection, ia: int, ib: int, scratch: _Scratch, *,
+                   include_restricted: bool, at: Bounds, max_len: int, limit: int
+                   ) -> tuple[int | None, list[list[str]]]:
+    """``shortest_paths`` between two distinct usable nodes, on ``scratch``'s arrays
+    (every entry it sets is listed in ``scratch.touched``)."""
+    da, db, touched = scratch.da, scratch.db, scratch.touched
     fa = np.array([ia], dtype=np.int64)
     fb = np.array([ib], dtype=np.int64)
+    touched += [fa, fb]
+    da[ia] = 0
+    db[ib] = 0
     la = lb = 0
     meet = np.empty(0, dtype=np.int64)
     kw: dict[str, Any] = {"include_restricted": include_restricted, "at": at}
@@ -413,6 +467,7 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
             v = np.unique(v)
             v = v[da[v] < 0]
             la += 1
+            touched.append(v)
             da[v] = la
             fa = v
             meet = fa[db[fa] >= 0]
@@ -421,6 +476,7 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
             v = np.unique(v)
             v = v[db[v] < 0]
             lb += 1
+            touched.append(v)
             db[v] = lb
             fb = v
             meet = fb[da[fb] >= 0]
@@ -434,15 +490,15 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
         return None, []
     mids = meet[sums == length]
     pos = int(da[mids[0]])  # every meeting node sits at the same distance from a
-    # mark the nodes on shortest paths: back to a, on to b
-    on_a = np.zeros(n, dtype=bool)
+    # mark the nodes on shortest paths: back to a, on to b (each one a reached node,
+    # already listed as touched)
+    on_a, on_b = scratch.on_a, scratch.on_b
     on_a[mids] = True
     layer = mids
     for i in range(pos, 0, -1):
         _, v = proj.expand(layer, **kw)
         layer = np.unique(v[da[v] == i - 1])
         on_a[layer] = True
-    on_b = np.zeros(n, dtype=bool)
     on_b[mids] = True
     layer = mids
     for i in range(length - pos, 0, -1):

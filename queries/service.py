@@ -230,11 +230,16 @@ class GraphQueries:
         by_kind = ids_by_kind(sorted(set(ids)))
         d_lo, d_hi = (at.lo, at.hi) if at is not None else (MIN_DAY, MAX_DAY)
         out: list[Edge] = []
-        if types and STRUCTURE_SET.issuperset(types):
-            self._structure_edges(by_kind, direction, set(types), d_lo, d_hi, at, out,
+        # the hierarchy types come from the process, only the others from the engine (a
+        # path mixing a post and a trial asks for both)
+        held = [t for t in types if t in STRUCTURE_SET]
+        if held:
+            self._structure_edges(by_kind, direction, set(held), d_lo, d_hi, at, out,
                                   heads_only)
-            out.sort(key=lambda e: (e.src, e.type, e.other, e.id))
-            return out
+            types = [t for t in types if t not in STRUCTURE_SET]
+            if not types:
+                out.sort(key=lambda e: (e.src, e.type, e.other, e.id))
+                return out
         for kind, kind_ids in by_kind.items():
             name = edges_query(kind, direction, tuple(types))
             if name is None:
@@ -1259,13 +1264,21 @@ class GraphQueries:
             chosen.append(keys)
         # fetch the full claims of the chosen edges (one lookup per node kind)
         wanted = {proj.claim_id(k) for ks in chosen for k in ks}
-        starts = {proj.claim_from(k) for ks in chosen for k in ks}
-        types = sorted({proj.claim_type(k) for ks in chosen for k in ks})
+        # each start node asked only for its own claims' types (a query over fewer
+        # relation tables is cheaper), the nodes wanting the same types together
+        types_of: dict[str, set[str]] = defaultdict(set)
+        for ks in chosen:
+            for k in ks:
+                types_of[proj.claim_from(k)].add(proj.claim_type(k))
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for start, ts in types_of.items():
+            groups[tuple(sorted(ts))].append(start)
         claims: dict[str, A.Claim] = {}
         info = {n: proj.node(idx[n]) for p in node_paths for n in p}
-        for e in self._edges(starts, "out", types, d):
-            if e.id in wanted:
-                claims[e.id] = self._claim(e, {e.src: info[e.src].get("name") or e.src})
+        for types, starts in sorted(groups.items()):
+            for e in self._edges(starts, "out", types, d):
+                if e.id in wanted:
+                    claims[e.id] = self._claim(e, {e.src: info[e.src].get("name") or e.src})
         for p, ks in zip(node_paths, chosen):
             nodes = [A.EntityRef(id=n, kind=info[n]["kind"], name=info[n].get("name") or n,
                                  subtype=info[n].get("subtype"), date=info[n].get("date"))

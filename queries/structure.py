@@ -33,6 +33,7 @@ from queries.cypher import (
     structure_node_fields,
     structure_query,
 )
+from queries.kept import Halves
 
 _I32 = np.iinfo(np.int32)
 # a claim's bound columns and what a missing one widens to (the edge queries' coalesce)
@@ -217,8 +218,9 @@ class Structure:
 
     def __init__(self, store: Store) -> None:
         self.generation = store.generation
-        self._claims: dict[int, dict[str, Any]] = {}
-        self._nodes: dict[str, tuple[str, dict[str, Any]]] = {}
+        # rows built for answers, kept while they are used (``queries.kept.Halves``)
+        self._claims: Halves[dict[str, Any]] = Halves(STRUCTURE_CACHED // 2)
+        self._nodes: Halves[tuple[str, dict[str, Any]]] = Halves(STRUCTURE_CACHED // 2)
         self._type_masks: dict[frozenset[str], np.ndarray] = {}
         # shared by the processes serving one read-only database (built by one of them,
         # memory-mapped by all: ``queries.chunked.shared``), else built here
@@ -361,80 +363,77 @@ class Structure:
 
     def prefetch(self, cs: Sequence[int], others: Sequence[str]) -> None:
         """Build the rows of claims ``cs`` and the display fields of nodes ``others`` not
-        yet cached, a table at a time: one Arrow ``take`` per column for all of them
-        costs about a tenth of reading each value on its own (``claim``, ``node``), and an
-        answer meets hundreds of claims for the first time."""
-        if len(self._claims) + len(cs) >= STRUCTURE_CACHED:
-            self._claims.clear()
-        if len(self._nodes) + len(others) >= STRUCTURE_CACHED:
-            self._nodes.clear()
-        todo = sorted({c for c in cs if c not in self._claims})
+        yet cached, a table at a time (``_values``): an answer meets hundreds of claims for
+        the first time."""
+        todo = sorted({c for c in cs if self._claims.get(c) is None})
         if todo:
             arr = np.asarray(todo)
             codes, rows = self.c_code[arr], self.c_row[arr]
             for code in np.unique(codes).tolist():
                 pick = codes == code
-                if pick.sum() < PREFETCH_MIN:
-                    continue  # a take per column costs more than reading a few values
-                rel_type, cols, extras, _, _ = self.tables[code]
-                at = pa.array(rows[pick])
-                names = [*CLAIM_COLUMNS, *("x_" + f for f in extras)]
-                values = [[_atom(v) for v in cols[k].take(at).to_pylist()] for k in names]
-                for i, c in enumerate(arr[pick].tolist()):
-                    out = {k: vs[i] for k, vs in zip(names, values)}
-                    out["type"] = rel_type
-                    self._claims[c] = out
+                for c, row in zip(arr[pick].tolist(), self._claim_rows(code, rows[pick])):
+                    self._claims.put(c, row)
         index = self.index
-        nodes = sorted({o for o in others if o not in self._nodes and o in index})
+        nodes = sorted({o for o in others if self._nodes.get(o) is None and o in index})
         if nodes:
             ns = np.asarray([index[o] for o in nodes])
             codes, rows, sides = self.n_code[ns], self.n_row[ns], self.n_side[ns]
             for code in np.unique(codes).tolist():
-                _, cols, _, a_fields, b_fields = self.tables[code]
                 for side in (0, 1):
                     pick = (codes == code) & (sides == side)
-                    if pick.sum() < PREFETCH_MIN:
+                    if not pick.any():
                         continue
-                    prefix, fields = ("b_", b_fields) if side else ("a_", a_fields)
-                    at = pa.array(rows[pick])
-                    labels = cols[prefix + "label"].take(at).to_pylist()
-                    values = [[_atom(v) for v in cols[prefix + f].take(at).to_pylist()]
-                              for f in fields]
-                    for i, nid in enumerate(np.asarray(nodes, dtype=object)[pick].tolist()):
-                        self._nodes[nid] = (str(labels[i]), {
-                            f"o_{f}": vs[i] for f, vs in zip(fields, values)})
+                    found = self._node_rows(code, side, rows[pick])
+                    for nid, hit in zip(np.asarray(nodes, dtype=object)[pick].tolist(), found):
+                        self._nodes.put(nid, hit)
+
+    def _claim_rows(self, code: int, rows: np.ndarray) -> list[dict[str, Any]]:
+        """Claims of table ``code`` at ``rows``, as the edge queries name their columns."""
+        rel_type, cols, extras, _, _ = self.tables[code]
+        names = [*CLAIM_COLUMNS, *("x_" + f for f in extras)]
+        values = [_values(cols[k], rows) for k in names]
+        out = [dict(zip(names, vs)) for vs in zip(*values)]
+        for row in out:
+            row["type"] = rel_type
+        return out
+
+    def _node_rows(self, code: int, side: int, rows: np.ndarray
+                   ) -> list[tuple[str, dict[str, Any]]]:
+        """(kind, ``o_*`` display fields) of the nodes read at ``rows`` of table ``code``
+        (``side`` 0: the claims' from-ends, 1: their to-ends)."""
+        _, cols, _, a_fields, b_fields = self.tables[code]
+        prefix, fields = ("b_", b_fields) if side else ("a_", a_fields)
+        labels = _values(cols[prefix + "label"], rows)
+        values = [_values(cols[prefix + f], rows) for f in fields]
+        keys = [f"o_{f}" for f in fields]
+        return [(str(label), dict(zip(keys, vs))) for label, *vs in zip(labels, *values)]
 
     def claim(self, c: int) -> dict[str, Any]:
-        """The claim's columns as the edge queries name them (built once, then cached)."""
+        """The claim's columns as the edge queries name them (built once, then kept)."""
         hit = self._claims.get(c)
-        if hit is not None:
-            return hit
-        if len(self._claims) >= STRUCTURE_CACHED:
-            self._claims.clear()
-        rel_type, cols, extras, _, _ = self.tables[int(self.c_code[c])]
-        row = int(self.c_row[c])
-        out: dict[str, Any] = {k: _atom(cols[k][row].as_py()) for k in CLAIM_COLUMNS}
-        out["type"] = rel_type
-        for f in extras:
-            out["x_" + f] = _atom(cols["x_" + f][row].as_py())
-        self._claims[c] = out
-        return out
+        if hit is None:
+            hit = self._claim_rows(int(self.c_code[c]), np.asarray([self.c_row[c]]))[0]
+            self._claims.put(c, hit)
+        return hit
 
     def node(self, nid: str) -> tuple[str, dict[str, Any]]:
         """(kind, ``o_*`` display fields) of a node at a structure claim's end."""
         hit = self._nodes.get(nid)
-        if hit is not None:
-            return hit
-        if len(self._nodes) >= STRUCTURE_CACHED:
-            self._nodes.clear()
-        n = self.index[nid]
-        _, cols, _, a_fields, b_fields = self.tables[int(self.n_code[n])]
-        row, side = int(self.n_row[n]), int(self.n_side[n])
-        prefix, fields = ("b_", b_fields) if side else ("a_", a_fields)
-        found = (str(cols[prefix + "label"][row].as_py()),
-                 {f"o_{f}": _atom(cols[prefix + f][row].as_py()) for f in fields})
-        self._nodes[nid] = found
-        return found
+        if hit is None:
+            n = self.index[nid]
+            hit = self._node_rows(int(self.n_code[n]), int(self.n_side[n]),
+                                  np.asarray([self.n_row[n]]))[0]
+            self._nodes.put(nid, hit)
+        return hit
+
+
+def _values(column: pa.Array, rows: np.ndarray) -> list[Any]:
+    """A column's values at ``rows`` as Python atoms: one Arrow ``take`` for many rows
+    (about a tenth of reading each value on its own), value by value for a few (a
+    ``take`` costs about as much as reading ten)."""
+    if len(rows) < PREFETCH_MIN:
+        return [_atom(column[int(r)].as_py()) for r in rows]
+    return [_atom(v) for v in column.take(pa.array(rows)).to_pylist()]
 
 
 def _atom(value: Any) -> Any:
@@ -446,7 +445,7 @@ def _atom(value: Any) -> Any:
 
 STRUCTURES: weakref.WeakKeyDictionary[Store, Structure] = weakref.WeakKeyDictionary()
 STRUCTURE_SET = frozenset(STRUCTURE_TYPES)
-STRUCTURE_CACHED = 100_000  # claims (and nodes) kept as dicts; then the cache restarts
+STRUCTURE_CACHED = 100_000  # claims (and nodes) kept as dicts, at most (two halves)
 PREFETCH_MIN = 12  # rows of one table worth a batch read (an Arrow take costs ~10 values)
 STRUCTURE_LOCK = threading.Lock()
 
