@@ -99,10 +99,9 @@ class BulkStats:
 
 
 def _stored_columns(store: EmbeddedStore, table: str) -> list[tuple[str, str]]:
-    """Property columns of ``table`` in stored order (the order ``COPY`` maps by)."""
-    rows = store.execute(f"CALL table_info('{table}') RETURN *")
-    rows.sort(key=lambda r: r["property id"])
-    return [(r["name"], r["type"]) for r in rows]
+    """Property columns of ``table`` in stored order (the order ``COPY`` maps by); the
+    store caches them (``EmbeddedStore.stored_columns``)."""
+    return store.stored_columns(table)
 
 
 def _column(pa: Any, values: list[Any], typ: str) -> Any:

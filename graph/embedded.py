@@ -146,6 +146,8 @@ class EmbeddedStore(Store):
                              else int(os.environ.get("ACCGRAPH_BUFFER_POOL", _DEFAULT_BUFFER_POOL)))
         self._read_only = read_only
         self.recovered = False
+        # stored column orders by table (``stored_columns``), for this database file
+        self._layouts: dict[str, list[tuple[str, str]]] = {}
         self._db = self._open()
         if not read_only:
             self._ensure_schema()
@@ -242,7 +244,23 @@ class EmbeddedStore(Store):
         have = {r["name"] for r in self.execute(f"CALL table_info('{table}') RETURN *")}
         for name, typ in cols:
             if name not in have:
+                self._layouts.clear()
                 self.execute(f"ALTER TABLE {_label(table)} ADD {name} {typ}")
+
+    def stored_columns(self, table: str) -> list[tuple[str, str]]:
+        """Property columns of ``table`` in stored order (the order ``COPY`` maps by), as
+        (name, type). Cached per database file: the order changes only when this store
+        adds a column (``_add_missing_columns``, at open) or swaps in another file
+        (``_swap_in``), and reading it is a query per table that a bulk write would
+        otherwise repeat for every table it copies (five per OFAC load, under a
+        transaction that other threads' Python work slows down)."""
+        layout = self._layouts.get(table)
+        if layout is None:
+            rows = self.execute(f"CALL table_info('{table}') RETURN *")
+            rows.sort(key=lambda r: r["property id"])
+            layout = [(r["name"], r["type"]) for r in rows]
+            self._layouts[table] = layout
+        return list(layout)
 
     # -- Store interface ---------------------------------------------------------------
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -442,6 +460,7 @@ class EmbeddedStore(Store):
             os.replace(built, self.path)
             _fsync_dir(self.path.parent)
         finally:
+            self._layouts.clear()  # another file: read its layouts afresh
             try:
                 self._db = self._open()
             finally:

@@ -689,19 +689,33 @@ def profiles_before_load(store: Store, kind: str, own: set[str] | frozenset[str]
     profiles in the same order, since a load only writes its own records (appended when
     new, updated in place when changed), so the graph's records outside them are the same
     before and after. Lets the matcher score while the load is written (``load_and_link``)."""
+    return [profile_of(kind, r["id"], r) for r in profile_rows_before_load(store, kind, own)]
+
+
+def profile_rows_before_load(store: Store, kind: str, own: set[str] | frozenset[str]
+                             ) -> list[dict[str, Any]]:
+    """The stored rows ``profiles_before_load`` makes its profiles of: reading them needs
+    the store (before the write), making profiles of them does not, so the write
+    companion does that in its own thread while the engine writes (``_JudgeWhileWriting``:
+    the country table the profiles' nationalities are looked up in is built on first use,
+    a twentieth of a second that would otherwise delay the write)."""
     if not stored_count(store, kind):
         return []
-    return _profiles_except(store, kind, own)
+    return _profile_rows_except(store, kind, own)
 
 
 def _profiles_except(store: Store, kind: str, own: set[str] | frozenset[str]
                      ) -> list[Profile]:
+    return [profile_of(kind, r["id"], r) for r in _profile_rows_except(store, kind, own)]
+
+
+def _profile_rows_except(store: Store, kind: str, own: set[str] | frozenset[str]
+                         ) -> list[dict[str, Any]]:
     others = [r["id"] for r in store.run(f"matching.ids.{kind.lower()}") if r["id"] not in own]
-    out: list[Profile] = []
+    out: list[dict[str, Any]] = []
     for start in range(0, len(others), _ID_BATCH):
-        rows = store.run(f"matching.profiles_by_id.{kind.lower()}",
-                         {"ids": others[start:start + _ID_BATCH]})
-        out.extend(profile_of(kind, r["id"], r) for r in rows)
+        out.extend(store.run(f"matching.profiles_by_id.{kind.lower()}",
+                             {"ids": others[start:start + _ID_BATCH]}))
     return out
 
 
@@ -984,34 +998,41 @@ class _JudgeWhileWriting:
 
     def __init__(self) -> None:
         self.records: list[NodeRecord] = []
-        self.others: dict[str, list[Profile]] = {}
+        self.rows: dict[str, list[dict[str, Any]]] = {}
         self.judged: Judged | None = None
         self.new_ids: set[str] = set()
         self._ready = False
 
     def before_write(self, store: Store, nodes: Sequence[NodeRecord],
                      new_ids: set[str]) -> None:
-        """Read the other profiles now. Any error here (or in ``during_write``) leaves
-        ``judged`` unset, so the load goes on and ``load_and_link`` matches the ordinary
-        way after it (where the same error is raised as it always was)."""
+        """Read the other records now (their profiles are made in ``during_write``). Any
+        error here (or in ``during_write``) leaves ``judged`` unset, so the load goes on
+        and ``load_and_link`` matches the ordinary way after it (where the same error is
+        raised as it always was)."""
         self.records = [r for r in nodes if r.kind in MATCHED_KINDS]
         self.new_ids = new_ids
         own = {r.id for r in self.records}
         kinds = {r.kind for r in self.records}
         try:
-            self.others = {kind: profiles_before_load(store, kind, own)
-                           for kind in MATCHED_KINDS if kind in kinds}
+            self.rows = {kind: profile_rows_before_load(store, kind, own)
+                         for kind in MATCHED_KINDS if kind in kinds}
             self._ready = True
         except Exception:
             self._ready = False
 
     def during_write(self) -> None:
-        """Score (see ``before_write`` for errors)."""
+        """Make the other records' profiles (as ``profiles_before_load``) and score (see
+        ``before_write`` for errors)."""
         try:
-            self.judged = judge(self.records, self.others) if self._ready else None
+            if self._ready:
+                others = {kind: [profile_of(kind, r["id"], r) for r in rows]
+                          for kind, rows in self.rows.items()}
+                self.judged = judge(self.records, others)
+            else:
+                self.judged = None
         except Exception:
             self.judged = None
-        self.others = {}
+        self.rows = {}
 
 
 def load_and_link(store: Store, bundle: Bundle, report: LoadReport,
