@@ -86,6 +86,13 @@ def render(r: dict[str, Any]) -> str:
                    f"{_f(xq.get('p50_ms'), 3)} | {_f(xq.get('p95_ms'), 3)} | "
                    f"{_ratio(rat.get('engine_over_dicts_p95'))} | "
                    f"{_ratio(rat.get('engine_over_networkx_p95'))} | {errs} |")
+    size = eng.get("accountability", {}).get("answer") or {}
+    if size:
+        out.append(f"\nAn accountability answer (median of {size['answers']}): "
+                   f"{_f(size['actors_median'])} actors, {_f(size['notice_median'])} earlier "
+                   f"incidents, {_f(size['json_kib_median'])} KiB of JSON (p95 "
+                   f"{_f(size['json_kib_p95'])}), encoded in {_f(size['json_encode_ms_median'], 2)} "
+                   f"ms: every actor carries its path of claims with their sources.")
     w = r.get("engine", {}).get("warmup", {})
     if w:
         out.append(f"\nOne-off per query process (and per committed write): search index build "

@@ -167,9 +167,39 @@ def engine(db: Path, inputs: dict[str, list[Any]], budget: float,
             continue
         gc.collect()
         out["queries"][name] = _time_calls(calls[name], inputs[name], budget, name)
+        if name == "accountability":
+            out["queries"][name]["answer"] = _answer_size(calls[name], inputs[name][:200])
     out["peak_rss_mib"] = peak_rss_mib()
     store.close()
     return out
+
+
+def _answer_size(fn: Callable[[Any], Any], inputs: list[Any]) -> dict[str, Any]:
+    """How big the answers are (after the timed calls, not timed with them): actors,
+    notice items, bytes of JSON and the time to encode it, medians over ``inputs``. An
+    accountability answer carries every actor's path with its claims and sources, and its
+    size bounds how fast it can be built and sent."""
+    import statistics
+
+    actors, notice, sizes, encode = [], [], [], []
+    for arg in inputs:
+        try:
+            ans = fn(arg)
+        except Exception:  # counted by the timed run already
+            continue
+        actors.append(len(ans.actors))
+        notice.append(len(ans.notice))
+        t0 = time.perf_counter()
+        text = ans.model_dump_json()
+        encode.append(time.perf_counter() - t0)
+        sizes.append(len(text))
+    if not sizes:
+        return {}
+    return {"answers": len(sizes), "actors_median": statistics.median(actors),
+            "notice_median": statistics.median(notice),
+            "json_kib_median": round(statistics.median(sizes) / 1024, 1),
+            "json_kib_p95": round(sorted(sizes)[int(0.95 * (len(sizes) - 1))] / 1024, 1),
+            "json_encode_ms_median": round(statistics.median(encode) * 1000, 2)}
 
 
 def baseline(which: str, data: Path, inputs: dict[str, list[Any]], budget: float
