@@ -397,6 +397,8 @@ def shortest_paths(proj: Projection, a: str, b: str, *, include_restricted: bool
         return None, []
     if ia == ib:
         return 0, [[a]]
+    if max_len > 100:  # the distances are bytes (``_Scratch``)
+        raise ValueError(f"max_len {max_len} is above 100")
     scratch = _take_scratch(len(proj.ids))
     try:
         return _bidirectional(proj, ia, ib, scratch, include_restricted=include_restricted,
@@ -412,8 +414,9 @@ class _Scratch:
     search touches a few thousand entries, which are put back after it."""
 
     def __init__(self, n: int) -> None:
-        self.da = np.full(n, -1, dtype=np.int32)
-        self.db = np.full(n, -1, dtype=np.int32)
+        # distances fit a byte (a path has at most 20 claims: ``GraphQueries.paths``)
+        self.da = np.full(n, -1, dtype=np.int8)
+        self.db = np.full(n, -1, dtype=np.int8)
         self.on_a = np.zeros(n, dtype=bool)
         self.on_b = np.zeros(n, dtype=bool)
         self.touched: list[np.ndarray] = []
@@ -428,7 +431,7 @@ class _Scratch:
 
 
 _SPARE: list[_Scratch] = []  # put back after use; a question takes one or makes one
-_SPARE_KEPT = 2  # an API worker's threads mostly wait on the interpreter lock: two do
+_SPARE_KEPT = 1  # an API worker's threads take turns on the interpreter lock: one is kept
 _SPARE_LOCK = threading.Lock()
 
 
