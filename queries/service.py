@@ -1078,8 +1078,6 @@ class GraphQueries:
             # on its arrays and only the shown ones become rows.
             st = structure(self.store)
             kinds = {"PERPETRATED_BY", "OCCURRED_AT"}
-            inc_refs: dict[str, A.EntityRef] = {}
-            inc_claims: dict[str, A.Claim] = {}
             shown: list[tuple[str, str, A.EntityRef, list[tuple[int, str, int]]]] = []
             for act_id, orgs_here in chain_orgs.items():
                 at = dates[act_id][1]
@@ -1104,12 +1102,11 @@ class GraphQueries:
                         found.append((neg_hi, other, e.id, e))
                 found.sort(key=lambda t: t[:3])
                 for _, _, _, e in found[:NOTICE_PER_ORG]:
-                    if e.other not in inc_refs:  # an incident may be before many orgs
-                        inc_refs[e.other] = self._ref(e)
-                    if e.id not in inc_claims:  # and an organisation before many acts
-                        inc_claims[e.id] = self._claim(e)
-                    notice.append(A.NoticeItem(organization=org, incident=inc_refs[e.other],
-                                               before_act=act_id, claim=inc_claims[e.id]))
+                    # an incident before many organisations, and an organisation before
+                    # many acts, share one reference and one claim (``_ref``/``_claim``
+                    # hand out the kept ones)
+                    notice.append(A.NoticeItem(organization=org, incident=self._ref(e),
+                                               before_act=act_id, claim=self._claim(e)))
         order = list(A.ActorRole.__args__)  # type: ignore[attr-defined]
         actors.sort(key=lambda a: (a.act_id, order.index(a.role), a.entity.id))
         notice.sort(key=lambda n: (n.before_act, n.organization.id, n.incident.id, n.claim.id))
@@ -1262,7 +1259,8 @@ class GraphQueries:
                        if proj.edge_status(e, bounds) is not Validity.INVALID]
                 keys.append(min(par, key=lambda e: edge_rank(proj, e, bounds)))
             chosen.append(keys)
-        # fetch the full claims of the chosen edges (one lookup per node kind)
+        # fetch the full claims of the chosen edges (``_edges``: the hierarchy's from the
+        # process, the others from the engine)
         wanted = {proj.claim_id(k) for ks in chosen for k in ks}
         # each start node asked only for its own claims' types (a query over fewer
         # relation tables is cheaper), the nodes wanting the same types together
