@@ -12,7 +12,7 @@ Limits, by construction:
   ``accgraph review`` or a single-worker server), and the keys/audit file (SQLite, beside
   the database) is shared by all workers;
 - a worker sees the database as it was when it opened it: restart the server after a load;
-- memory: each worker holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``, else 256 MiB:
+- memory: each worker holds its own buffer pool (``ACCGRAPH_BUFFER_POOL``, else 128 MiB:
   ``graph.embedded.serving_buffer_pool``) and its own per-answer caches, but the large
   caches (name index, hierarchy, and the projection for paths once asked for: about 470
   MB of arrays at scale 1) are built once, by the first worker to take their lock, written
@@ -32,6 +32,8 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from fastapi import FastAPI
@@ -87,10 +89,30 @@ def app_from_env() -> FastAPI:
                       ready_wait_seconds=cfg.ready_wait_seconds, threads=cfg.threads)
 
 
-def tune_process(arenas: int = 2) -> None:
-    """Cap glibc's malloc arenas (it makes up to 8 per core, one per busy thread): request
-    threads that allocate and free in turn then share a few heaps instead of each keeping
-    its own high-water mark. A no-op where glibc is not the allocator."""
+# allocations from this size up get pages of their own, given back when freed (glibc's
+# default threshold rises to 32 MiB after the first such free, so answers' large buffers
+# of a few hundred KB to 2 MB were carved from the heap and stayed there)
+MMAP_THRESHOLD = 256 << 10
+TRIM_EVERY_SECONDS = 5.0  # malloc_trim at scale 1 took 0.5 ms (0.8 at most)
+TRIMMER = "malloc-trim"  # the trimming thread's name: one per process
+
+
+def tune_process(arenas: int = 2, trim_every: float = TRIM_EVERY_SECONDS) -> None:
+    """Keep a serving process's heap near what it holds (a no-op where glibc is not the
+    allocator). Why: under a sustained mixed load at scale 1, a worker's freed heap pages
+    (answers allocate megabytes and free them) stayed resident and its memory crept up
+    for minutes. Three measures:
+
+    - cap glibc's malloc arenas (it makes up to 8 per core, one per busy thread): request
+      threads that allocate and free in turn share a few heaps instead of each keeping
+      its own high-water mark;
+    - a fixed mmap threshold (``MMAP_THRESHOLD``): large buffers are mapped and unmapped;
+    - a daemon thread that calls ``malloc_trim`` every ``trim_every`` seconds, giving
+      freed pages inside the heaps back to the system.
+
+    Measured with two workers, 16 clients of mixed questions for 5 minutes: the server
+    levelled off at 1,820 MiB PSS (128 MiB pools), against 1,876 and still rising with
+    the trimming alone, and 2,157 and rising with neither (256 MiB pools)."""
     import ctypes
     import ctypes.util
 
@@ -100,5 +122,16 @@ def tune_process(arenas: int = 2) -> None:
     try:
         libc = ctypes.CDLL(name)
         libc.mallopt(-8, arenas)  # M_ARENA_MAX
+        libc.mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+        trim = libc.malloc_trim
     except (OSError, AttributeError):
         return
+    if trim_every > 0 and not any(t.name == TRIMMER for t in threading.enumerate()):
+        threading.Thread(target=trim_until, args=(trim, trim_every, threading.Event()),
+                         name=TRIMMER, daemon=True).start()
+
+
+def trim_until(trim: Callable[[int], int], every: float, stop: threading.Event) -> None:
+    """Call ``trim(0)`` every ``every`` seconds until ``stop`` is set."""
+    while not stop.wait(every):
+        trim(0)

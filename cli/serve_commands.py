@@ -62,7 +62,7 @@ def serve(
              "on a small machine and raise peak memory."),
     buffer_pool_mib: int = typer.Option(
         0, "--buffer-pool-mib", min=0,
-        help="Engine buffer pool per worker, MiB (0: ACCGRAPH_BUFFER_POOL, else 1024, or 256 "
+        help="Engine buffer pool per worker, MiB (0: ACCGRAPH_BUFFER_POOL, else 1024, or 128 "
              "for read-only workers, whose caches are read through a pool of their own). The "
              "server's memory grows up to about this much above its start-up size."),
 ) -> None:

@@ -34,7 +34,7 @@ _DEFAULT_BUFFER_POOL = 1 << 30  # 1 GiB keeps peak memory bounded on a 2-core, s
 # A read-only serving worker's pool (``serving_buffer_pool``): its in-process caches are read
 # through a pool of their own that is closed afterwards (``queries.chunked.build_reader``),
 # so this one holds only what requests touch; bounded, it bounds the worker.
-_SERVING_BUFFER_POOL = 256 << 20
+_SERVING_BUFFER_POOL = 128 << 20
 # Private working directories beside a database: ``.<db name>.tmp-<pid>-<n>`` (a database
 # being built for a first load, spooled Arrow files). Removed when done, and on the next
 # read-write open when the process that made them is gone (killed mid-load).
@@ -45,17 +45,17 @@ _LOAD_BUFFER_POOL = 512 << 20  # a first load's pool: it holds one table's COPY 
 
 def serving_buffer_pool() -> int:
     """The buffer pool of a read-only server worker: ``ACCGRAPH_BUFFER_POOL`` (bytes, also
-    what ``serve --buffer-pool-mib`` sets) when given, else 256 MiB. Requests touch pages
+    what ``serve --buffer-pool-mib`` sets) when given, else 128 MiB. Requests touch pages
     here, and the pool keeps what it touched up to its size: at 1 GiB a worker's memory
-    grew towards 1 GiB above its caches over time. 256 MiB (was 512) because the pool is
-    paid once per worker and a two-worker server has 2 GiB in all. Measured at scale 1
-    (LadybugDB 0.22): chain, search, paths, accountability, linked, timeline, profile and
-    neighbourhood questions ran without a "buffer pool full" error at 256 and at 128
-    MiB, in process and through two workers of 4 request threads each (the caches'
-    whole-table reads go through readers of their own: ``queries.chunked``); at 256 as
-    fast as at 512, at 128 slower (p95 chain 5.3 ms, paths 22 ms, search 3.9 ms against
-    4.5, 17 and 3.3: pages evicted and read again). A whole-graph export at scale 1 is not
-    sized for a worker at any of these pools."""
+    grew towards 1 GiB above its caches over time. The pool is paid once per worker, and
+    the hierarchy, the name index and the projection are read in process, so the engine
+    answers only the rest. Measured at scale 1 (LadybugDB 0.22), 400 inputs each of chain,
+    search, paths, accountability, profile and linked, shuffled, two passes, alternating
+    runs: at 128 MiB as fast as at 256 (accountability p95 66-71 ms against 66-70, chain
+    6.2 against 6.3-6.4, paths 11.6-11.7 against 12.5), no "buffer pool full" error, in
+    process and through two workers of 4 request threads each (the caches' whole-table
+    reads go through readers of their own: ``queries.chunked``). A whole-graph export at
+    scale 1 is not sized for a worker at any of these pools."""
     env = os.environ.get("ACCGRAPH_BUFFER_POOL")
     return int(env) if env else _SERVING_BUFFER_POOL
 

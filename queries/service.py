@@ -56,7 +56,7 @@ from queries.cypher import (
 )
 from queries.errors import Ambiguous, BadParameter, NotFound
 from queries.gaps import gap_scan
-from queries.kept import Kept, kept
+from queries.kept import Kept, kept, lean
 from queries.projection import edge_rank, projection, shortest_paths
 from queries.search import NameIndex, rank
 from queries.structure import STRUCTURE_SET, STRUCTURES, Structure, structure
@@ -323,7 +323,7 @@ class GraphQueries:
             date = r.get("o_date") or r.get("o_verdict_date") or r.get("o_listed")
             ref = A.EntityRef(id=e.other, kind=e.okind, name=r.get("o_name") or e.other,
                               subtype=sub, date=date)
-            refs.put(e.other, ref)
+            refs.put(e.other, lean(ref))
         return ref
 
     def _claim(self, e: Edge, names: dict[str, str] | None = None,
@@ -338,7 +338,7 @@ class GraphQueries:
         c = claims.get(key)
         if c is None:
             c = self._new_claim(e, name, st)
-            claims.put(key, c)
+            claims.put(key, lean(c))
         return c
 
     def _new_claim(self, e: Edge, name: str | None, status: str | None) -> A.Claim:
@@ -401,7 +401,7 @@ class GraphQueries:
                                       reference=p.get("reference"), url=p.get("url"),
                                       kind=p.get("kind"))
                     if sid in known:
-                        shared[sid] = ref
+                        shared[sid] = lean(ref)
                 refs[sid] = ref
         # many claims cite the same sources: their lists are made once per distinct tuple
         made: dict[tuple[str, ...], tuple[list[A.SourceRef], list[str]]] = {}

@@ -146,3 +146,34 @@ def test_ids_found_in_rendered_json_cover_the_walk(data: Any) -> None:
     body = render_json(data)
     assert json.loads(body) == data
     assert collect_ids(data) <= collect_ids_json(body)
+
+
+def test_tune_process_starts_one_trimming_thread() -> None:
+    import threading
+
+    from api.serve_app import TRIMMER, tune_process
+
+    tune_process(trim_every=60)
+    tune_process(trim_every=60)  # a second call (a second app in the process) adds none
+    assert [t.name for t in threading.enumerate()].count(TRIMMER) == 1
+
+
+def test_trimmer_trims_on_its_period_until_stopped() -> None:
+    import threading
+    import time
+
+    from api.serve_app import trim_until
+
+    calls: list[int] = []
+
+    def trim(pad: int) -> int:
+        calls.append(pad)
+        return 1
+
+    stop = threading.Event()
+    thread = threading.Thread(target=trim_until, args=(trim, 0.01, stop), daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    stop.set()
+    thread.join(1)
+    assert not thread.is_alive() and len(calls) >= 3 and set(calls) == {0}

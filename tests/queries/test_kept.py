@@ -8,7 +8,7 @@ from graph.embedded import EmbeddedStore
 from ingest.formats import ingest_path
 from ingest.seed import seed_data_path
 from queries.answers import Claim
-from queries.kept import Halves, kept
+from queries.kept import Halves, kept, lean
 from queries.service import GraphQueries
 
 SUBJECT = "person:behrouz-ehsani"
@@ -61,3 +61,27 @@ def test_a_write_starts_a_new_set(tmp_path: object) -> None:
         after = GraphQueries(store).accountability(SUBJECT)
         assert after.subject.name == "Renamed Test Person"
         assert len(after.actors) == len(before.actors)
+
+
+def test_kept_models_share_one_set_of_given_fields(seed_store: EmbeddedStore) -> None:
+    """``lean``: kept claims hold one shared set per distinct content (not 728 bytes each)."""
+    answer = GraphQueries(seed_store, include_restricted=True).accountability(SUBJECT)
+    claims = list(_claims(answer).values())
+    assert len(claims) > 3
+    sets = {id(c.__pydantic_fields_set__) for c in claims}
+    assert len(sets) < len(claims)
+
+
+def test_lean_changes_no_dump_and_keeps_assignment_working() -> None:
+    a = Claim(id="r1", type="HOLDS_POST", from_id="a", to_id="b", source_ids=["s"],
+              unsourced=False)
+    before = (a.model_dump(mode="json"), a.model_dump(exclude_unset=True), a.model_dump_json())
+    lean(a)
+    assert (a.model_dump(mode="json"), a.model_dump(exclude_unset=True),
+            a.model_dump_json()) == before
+    b = lean(Claim(id="r2", type="HOLDS_POST", from_id="c", to_id="d", source_ids=["t"],
+                   unsourced=False))
+    assert a.__pydantic_fields_set__ is b.__pydantic_fields_set__
+    a.source_ids = []  # as source resolution does when every source is withheld
+    a.unsourced = True
+    assert a.source_ids == [] and a.unsourced and b.source_ids == ["t"] and not b.unsourced
