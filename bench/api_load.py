@@ -17,7 +17,9 @@ start-up), then measures, each load bounded in requests and seconds:
    uncached figure, the one the >= 300 req/s target is judged on;
 3. ``chain_hot`` (only with ``--answer-cache-mib``): the same at the largest client count
    over 20 inputs asked again and again: the cache-hitting figure, reported apart;
-4. ``mixed``: chain, search, accountability and profile, anonymous and lawyer callers.
+4. ``mixed``: every named query a portal serves, anonymous and lawyer callers
+   (``bench.common.mixed_requests``, the soak's mix), for ``--mixed-seconds`` (120): the
+   server's memory is read at its end, once the workers' bounded caches are full.
 
 Results: printed as a table and written to ``bench/results/api-<timestamp>.json``.
 """
@@ -29,16 +31,17 @@ import datetime as dt
 import json
 import random
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.common import Server, load
+from bench.common import MakeRequest, Server, load, mixed_requests
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 HOT_INPUTS = 20
+MIXED_SECONDS = 120.0  # the mixed load's bound, seconds (and requests, below)
+MIXED_REQUESTS = 60_000
 
 
 def _shift(at: str, days: int) -> str:
@@ -48,9 +51,6 @@ def _shift(at: str, days: int) -> str:
     if len(at) == 10:
         return (dt.date.fromisoformat(at) + dt.timedelta(days=days)).isoformat()
     return f"{int(at[:4]) + days:04d}{at[4:]}"
-
-
-MakeRequest = Callable[[random.Random], tuple[str, dict[str, str]]]
 
 
 def distinct_chain(inputs: list[list[str]]) -> MakeRequest:
@@ -69,7 +69,8 @@ def distinct_chain(inputs: list[list[str]]) -> MakeRequest:
 def api_phase(db: Path, inputs: dict[str, list[Any]], clients: list[int], max_requests: int,
               max_seconds: float, work: Path, *, workers: int = 1,
               answer_cache_mib: float = 0, mixed: bool = True,
-              cold_caches: bool = True) -> dict[str, Any]:
+              cold_caches: bool = True, mixed_seconds: float = MIXED_SECONDS,
+              mixed_requests_max: int = MIXED_REQUESTS) -> dict[str, Any]:
     """Start the server over ``db`` and run the loads above; returns the figures. With
     ``cold_caches`` the server starts without the database's shared cache files (its
     workers build them, and their memory meanwhile is measured)."""
@@ -110,23 +111,10 @@ def api_phase(db: Path, inputs: dict[str, list[Any]], clients: list[int], max_re
                 server.base, hot_req, top, max_requests, max_seconds, seed=7).to_json()}
         if mixed:
             lawyer = {"Authorization": f"Bearer {server.keys['lawyer']}"}
-
-            def mixed_req(rng: random.Random) -> tuple[str, dict[str, str]]:
-                x = rng.random()
-                headers = lawyer if rng.random() < 0.5 else {}
-                if x < 0.4:
-                    return chain_req(rng)[0], headers
-                if x < 0.65:
-                    return f"/search?q={quote(rng.choice(inputs['search']))}", headers
-                if x < 0.9:
-                    ref = rng.choice(inputs["accountability"])
-                    return f"/entities/{quote(ref, safe='')}/accountability", headers
-                ref = rng.choice(inputs["profile"])
-                return f"/entities/{quote(ref, safe='')}", headers
-
-            # restricted records are 404 for public callers: a 404 is a correct answer there
-            res = load(server.base, mixed_req, top, max_requests, max_seconds, seed=99,
-                       ok=lambda code: code < 500)
+            # long enough for the workers' bounded caches to fill: their memory levels off
+            # after a few thousand questions each, and a shorter load reads it too low
+            res = load(server.base, mixed_requests(inputs, lawyer), top, mixed_requests_max,
+                       mixed_seconds, seed=99, ok=lambda code: code < 500)
             out["mixed"] = res.to_json()
         out["server_mem"] = server.mem()
     finally:
@@ -167,6 +155,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=1, help="server worker processes")
     ap.add_argument("--answer-cache-mib", type=float, default=0)
     ap.add_argument("--no-mixed", action="store_true", help="skip the mixed load")
+    ap.add_argument("--mixed-seconds", type=float, default=MIXED_SECONDS,
+                    help="the mixed load's bound in seconds (its requests: --mixed-requests)")
+    ap.add_argument("--mixed-requests", type=int, default=MIXED_REQUESTS)
     ap.add_argument("--keep-caches", action="store_true",
                     help="start with the shared cache files an earlier start wrote (else "
                          "they are removed and the server builds them: a cold start)")
@@ -181,7 +172,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = dt.datetime.now(dt.UTC)
     api = api_phase(a.db, inputs, [int(c) for c in a.clients.split(",")], a.requests,
                     a.seconds, a.work, workers=a.workers, answer_cache_mib=a.answer_cache_mib,
-                    mixed=not a.no_mixed, cold_caches=not a.keep_caches)
+                    mixed=not a.no_mixed, cold_caches=not a.keep_caches,
+                    mixed_seconds=a.mixed_seconds, mixed_requests_max=a.mixed_requests)
     result = {"started": started.isoformat(timespec="seconds"), "db": str(a.db),
               "command": "python -m bench.api_load " + " ".join(
                   argv if argv is not None else sys.argv[1:]), "api": api}

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -454,3 +455,35 @@ class WriteTimer:
 
     def restore(self) -> None:
         self._store.write, self._store.write_changes = self._saved
+
+
+MakeRequest = Callable[[random.Random], tuple[str, dict[str, str]]]
+
+
+def mixed_requests(inputs: dict[str, list[Any]], lawyer: dict[str, str]) -> MakeRequest:
+    """The mixed load of the API step and the soak: every named query a portal serves
+    (chain 35 %, accountability 20, search 20, profile 13, linked 8, paths 4), half as an
+    anonymous caller and half with ``lawyer``'s headers. Restricted records are 404 for
+    anonymous callers, so callers of this load count only 5xx as errors."""
+
+    def request(rng: random.Random) -> tuple[str, dict[str, str]]:
+        headers = lawyer if rng.random() < 0.5 else {}
+        x = rng.random()
+        if x < 0.35:
+            ref, at = rng.choice(inputs["chain"])
+            return f"/entities/{quote(ref, safe='')}/chain?at={at}", headers
+        if x < 0.55:
+            ref = rng.choice(inputs["accountability"])
+            return f"/entities/{quote(ref, safe='')}/accountability", headers
+        if x < 0.75:
+            return f"/search?q={quote(rng.choice(inputs['search']))}", headers
+        if x < 0.88:
+            return f"/entities/{quote(rng.choice(inputs['profile']), safe='')}", headers
+        if x < 0.96:
+            ref, at = rng.choice(inputs["linked"])
+            q = f"?at={at}" if at else ""
+            return f"/entities/{quote(ref, safe='')}/linked{q}", headers
+        p, r = rng.choice(inputs["paths"])
+        return f"/paths?from={quote(p)}&to={quote(r)}", headers
+
+    return request

@@ -123,12 +123,12 @@ def make_inputs(folder: Path, n: int, n_heavy: int, seed: int) -> dict[str, list
 
 def api_phase(db: Path, inputs: dict[str, list[Any]], clients: list[int], max_requests: int,
               max_seconds: float, work: Path, *, workers: int = 1,
-              answer_cache_mib: float = 0) -> dict[str, Any]:
+              answer_cache_mib: float = 0, mixed_seconds: float = 120) -> dict[str, Any]:
     """Step 4 (``bench.api_load``, also runnable alone: ``--api-only DB INPUTS``)."""
     from bench.api_load import api_phase as run_api
 
     return run_api(db, inputs, clients, max_requests, max_seconds, work, workers=workers,
-                   answer_cache_mib=answer_cache_mib)
+                   answer_cache_mib=answer_cache_mib, mixed_seconds=mixed_seconds)
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -207,6 +207,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--skip", default="", help="comma list of: loader,baselines,api")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--timeout", type=float, default=7200, help="per step, seconds")
+    ap.add_argument("--mixed-seconds", type=float, default=120,
+                    help="the API step's mixed load, seconds: the server's memory is read "
+                         "at its end (its bounded caches fill over a few thousand questions)")
     ap.add_argument("--api-workers", type=int, default=1,
                     help="server worker processes for the API step (>1: read-only workers)")
     ap.add_argument("--answer-cache-mib", type=float, default=0,
@@ -222,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args = [str(a.api_only[0]), str(a.api_only[1]), "--clients", a.clients,
                 "--requests", str(a.api_requests), "--seconds", str(a.api_seconds),
                 "--workers", str(a.api_workers), "--answer-cache-mib", str(a.answer_cache_mib),
-                "--results", str(a.results)]
+                "--mixed-seconds", str(a.mixed_seconds), "--results", str(a.results)]
         return api_main(args)
     skip = set(filter(None, a.skip.split(",")))
     work = WORK / f"run-{a.scale}-{a.seed}"
@@ -291,7 +294,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["api"] = api_phase(db, inputs, [int(c) for c in a.clients.split(",")],
                                        a.api_requests, a.api_seconds, work,
                                        workers=a.api_workers,
-                                       answer_cache_mib=a.answer_cache_mib)
+                                       answer_cache_mib=a.answer_cache_mib,
+                                       mixed_seconds=a.mixed_seconds)
         except Exception as exc:  # noqa: BLE001 - recorded in the results
             results["api"] = {"failed": f"{type(exc).__name__}: {exc}"}
     results["ratios"] = ratios(results)

@@ -35,16 +35,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import random
 import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from bench.common import Server, load, run_json
+from bench.common import Server, load, mixed_requests, run_json
 from bench.run import RESULTS, WORK, ensure_data, make_inputs
 
 
@@ -89,25 +87,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         lawyer = {"Authorization": f"Bearer {server.keys['lawyer']}"}
 
-        def request(rng: random.Random) -> tuple[str, dict[str, str]]:
-            headers = lawyer if rng.random() < 0.5 else {}
-            x = rng.random()
-            if x < 0.35:
-                ref, at = rng.choice(inputs["chain"])
-                return f"/entities/{quote(ref, safe='')}/chain?at={at}", headers
-            if x < 0.55:
-                ref = rng.choice(inputs["accountability"])
-                return f"/entities/{quote(ref, safe='')}/accountability", headers
-            if x < 0.75:
-                return f"/search?q={quote(rng.choice(inputs['search']))}", headers
-            if x < 0.88:
-                return f"/entities/{quote(rng.choice(inputs['profile']), safe='')}", headers
-            if x < 0.96:
-                ref, at = rng.choice(inputs["linked"])
-                q = f"?at={at}" if at else ""
-                return f"/entities/{quote(ref, safe='')}/linked{q}", headers
-            p, r = rng.choice(inputs["paths"])
-            return f"/paths?from={quote(p)}&to={quote(r)}", headers
+        request = mixed_requests(inputs, lawyer)
 
         deadline = time.monotonic() + a.minutes * 60
         left = a.max_requests

@@ -26,7 +26,8 @@ def _run(args: list[str], timeout: float = 1200) -> subprocess.CompletedProcess[
 def test_benchmark_smoke(tmp_path: Path) -> None:
     proc = _run(["bench.run", "--scale", "0.002", "--seed", "3", "--n", "15", "--n-heavy", "2",
                  "--query-seconds", "10", "--heavy-seconds", "10", "--clients", "1,4",
-                 "--api-requests", "40", "--api-seconds", "10", "--loader-scale", "0.002",
+                 "--api-requests", "40", "--api-seconds", "10", "--mixed-seconds", "5",
+                 "--loader-scale", "0.002",
                  "--results", str(tmp_path)])
     assert proc.returncode == 0, proc.stderr[-3000:]
     latest = json.loads((tmp_path / "latest.json").read_text())
@@ -72,6 +73,7 @@ def test_api_only_smoke(tmp_path: Path) -> None:
         pytest.skip("needs the database of test_benchmark_smoke")
     proc = _run(["bench.run", "--api-only", str(work / "graph.lbdb"), str(work / "inputs.json"),
                  "--clients", "1,2", "--api-requests", "30", "--api-seconds", "5",
+                 "--mixed-seconds", "5",
                  "--api-workers", "2", "--answer-cache-mib", "8", "--results", str(tmp_path)],
                 timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
