@@ -33,6 +33,7 @@ from queries.cypher import (
     structure_node_fields,
     structure_query,
 )
+from queries.column_reader import Reader, reader
 from queries.kept import Halves
 
 _I32 = np.iinfo(np.int32)
@@ -222,6 +223,7 @@ class Structure:
         self._claims: Halves[dict[str, Any]] = Halves(STRUCTURE_CACHED // 2)
         self._nodes: Halves[tuple[str, dict[str, Any]]] = Halves(STRUCTURE_CACHED // 2)
         self._type_masks: dict[frozenset[str], np.ndarray] = {}
+        self._readers: dict[int, Reader] = {}
         # shared by the processes serving one read-only database (built by one of them,
         # memory-mapped by all: ``queries.chunked.shared``), else built here
         arrays, meta = shared(store, "structure", lambda: _read(store), _same, _same)
@@ -391,7 +393,7 @@ class Structure:
         """Claims of table ``code`` at ``rows``, as the edge queries name their columns."""
         rel_type, cols, extras, _, _ = self.tables[code]
         names = [*CLAIM_COLUMNS, *("x_" + f for f in extras)]
-        values = [_values(cols[k], rows) for k in names]
+        values = [self._values(cols[k], rows) for k in names]
         out = [dict(zip(names, vs)) for vs in zip(*values)]
         for row in out:
             row["type"] = rel_type
@@ -403,10 +405,22 @@ class Structure:
         (``side`` 0: the claims' from-ends, 1: their to-ends)."""
         _, cols, _, a_fields, b_fields = self.tables[code]
         prefix, fields = ("b_", b_fields) if side else ("a_", a_fields)
-        labels = _values(cols[prefix + "label"], rows)
-        values = [_values(cols[prefix + f], rows) for f in fields]
+        labels = self._values(cols[prefix + "label"], rows)
+        values = [self._values(cols[prefix + f], rows) for f in fields]
         keys = [f"o_{f}" for f in fields]
         return [(str(label), dict(zip(keys, vs))) for label, *vs in zip(labels, *values)]
+
+    def _values(self, column: pa.Array, rows: np.ndarray) -> list[Any]:
+        """A column's values at ``rows`` as Python atoms: one Arrow ``take`` for many rows
+        (about a tenth of reading each value on its own), value by value from the column's
+        buffers for a few (``queries.column_reader``; a ``take`` costs about as much as
+        reading ten)."""
+        if len(rows) >= PREFETCH_MIN:
+            return [_atom(v) for v in column.take(pa.array(rows)).to_pylist()]
+        read = self._readers.get(id(column))  # the columns live as long as this structure
+        if read is None:
+            read = self._readers[id(column)] = reader(column)
+        return [read(r) for r in rows.tolist()]
 
     def claim(self, c: int) -> dict[str, Any]:
         """The claim's columns as the edge queries name them (built once, then kept)."""
@@ -425,15 +439,6 @@ class Structure:
                                   np.asarray([self.n_row[n]]))[0]
             self._nodes.put(nid, hit)
         return hit
-
-
-def _values(column: pa.Array, rows: np.ndarray) -> list[Any]:
-    """A column's values at ``rows`` as Python atoms: one Arrow ``take`` for many rows
-    (about a tenth of reading each value on its own), value by value for a few (a
-    ``take`` costs about as much as reading ten)."""
-    if len(rows) < PREFETCH_MIN:
-        return [_atom(column[int(r)].as_py()) for r in rows]
-    return [_atom(v) for v in column.take(pa.array(rows)).to_pylist()]
 
 
 def _atom(value: Any) -> Any:
