@@ -73,6 +73,7 @@ def serve(
     from api.serve_app import ENV, ServeConfig, tune_process
     from ingest.formats import ingest_path
     from ingest.seed import seed_data_path
+    from queries.prebuild import prebuild
 
     state = state_of(ctx)
     if buffer_pool_mib:
@@ -105,6 +106,14 @@ def serve(
                           answer_cache_mib=answer_cache_mib, ready_wait_seconds=ready_wait,
                           threads=threads)
         os.environ[ENV] = cfg.to_env()
+        # the shared caches are built by a process of its own, whose memory goes back to
+        # the system when it ends, before the workers start (queries.prebuild)
+        err.print("building the caches the workers share (name index, hierarchy, paths "
+                  "projection; about 20 s at a million nodes, once per database)...")
+        built = prebuild(cfg.db, cfg.store_kind)
+        if built.get("error"):
+            err.print(f"[yellow]the shared caches were not built ahead ({built['error']}); "
+                      "the workers build them[/yellow]")
         err.print(f"serving on {where} with {workers} read-only workers "
                   f"(API docs: {where}docs)")
         uvicorn.run("api.serve_app:app_from_env", factory=True, workers=workers, host=host,

@@ -197,7 +197,9 @@ def build_reader(store: Store, pool: int | None = None) -> Iterator[Store]:
 # when paths or analytics were asked for.
 
 SHARED_ENV = "ACCGRAPH_SHARED_CACHES"  # "0": never share; a directory: put them there
-SHARED_MIN = BUILD_READER_MIN  # a smaller database's caches are built in process
+# a smaller database's caches are built in process (``ACCGRAPH_SHARED_MIN_BYTES``: another
+# size, read once at import; tests share a small database's caches across processes)
+SHARED_MIN = int(os.environ.get("ACCGRAPH_SHARED_MIN_BYTES") or BUILD_READER_MIN)
 _SHARED_MODULES = ("queries.chunked", "queries.search", "queries.structure",
                    "queries.projection", "queries.cypher", "graph.names", "graph.model",
                    "graph.dates")
