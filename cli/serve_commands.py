@@ -109,7 +109,8 @@ def serve(
         # the shared caches are built by a process of its own, whose memory goes back to
         # the system when it ends, before the workers start (queries.prebuild)
         err.print("building the caches the workers share (name index, hierarchy, paths "
-                  "projection; about 20 s at a million nodes, once per database)...")
+                  "projection: about 40 s at a million nodes the first time, a restart "
+                  "reuses them)...")
         built = prebuild(cfg.db, cfg.store_kind)
         if built.get("error"):
             err.print(f"[yellow]the shared caches were not built ahead ({built['error']}); "
