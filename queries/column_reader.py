@@ -40,9 +40,10 @@ def reader(column: pa.Array) -> Reader:
         def read(i: int) -> Any:
             v = column[i].as_py()
             return tuple(v) if isinstance(v, list) else v
-    if not column.null_count:
+    validity = column.buffers()[0] if column.null_count else None
+    if validity is None:  # no nulls, or a type without a validity bitmap (null: as_py)
         return read
-    valid = _bits(column.buffers()[0], column.offset)
+    valid = _bits(validity, column.offset)
 
     def read_or_none(i: int) -> Any:
         return read(i) if valid(i) else None

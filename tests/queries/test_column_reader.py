@@ -21,6 +21,7 @@ TYPES: list[tuple[pa.DataType, st.SearchStrategy[Any]]] = [
     (pa.list_(pa.string()), st.lists(st.none() | TEXT, max_size=4)),
     (pa.list_(pa.int64()), st.lists(st.integers(-5, 5), max_size=3)),
     (pa.float64(), st.floats(allow_nan=False)),  # read through pyarrow
+    (pa.null(), st.none()),  # all null, no validity bitmap (a column another store left empty)
 ]
 
 
