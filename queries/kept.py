@@ -91,10 +91,11 @@ def lean(model: M) -> M:
     a later assignment through pydantic adds a field name already in it (kept models are
     built with every field they are later assigned)."""
     fields = model.__pydantic_fields_set__
-    shared = _FIELDS_SETS.get(frozenset(fields))
+    key = frozenset(fields)
+    shared = _FIELDS_SETS.get(key)
     if shared is None:
         with _LOCK:
-            shared = _FIELDS_SETS.setdefault(frozenset(fields), set(fields))
+            shared = _FIELDS_SETS.setdefault(key, set(fields))
     object.__setattr__(model, "__pydantic_fields_set__", shared)
     return model
 

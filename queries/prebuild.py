@@ -6,9 +6,10 @@ Why: the name index, the hierarchy and the paths projection of a read-only datab
 built once and memory-mapped by every worker (``queries.chunked.shared``). Built inside a
 worker, the build's peak (about 1 GB at scale 1) and the heap it fragments stayed in that
 worker for its whole life, and the projection was built by whichever worker met the first
-``/paths`` question, under load. At scale 1 a cold-started two-worker server then peaked at
-2,326 MiB and held 2,168 after two minutes of mixed load, against 1,940 for the same server
-started on the files. A process that builds the files and exits gives all of that back.
+``/paths`` question, under load. A process that builds the files and exits gives the
+build's memory back: at scale 1 a cold-started two-worker server's peak fell from 2,326 to
+2,184 MiB (``bench.api_load``). What it holds after two minutes of mixed load barely moved
+(2,168 -> 2,158 MiB): that is the workers' own caches and the mapped files' pages.
 
 It builds nothing (and exits 0) when the store's caches are not shared (a small or writable
 database, ``ACCGRAPH_SHARED_CACHES=0``), and nothing that is already on disk.
