@@ -334,9 +334,10 @@ def save_arrays(target: Path, arrays: Arrays, meta: dict[str, Any]) -> None:
         raise
 
 
-def load_arrays(target: Path) -> tuple[Arrays, dict[str, Any]]:
+def load_arrays(target: Path, touch: bool = True) -> tuple[Arrays, dict[str, Any]]:
     """The arrays of a cache directory, memory-mapped read-only (numpy arrays are plain
-    ``ndarray`` views of the mapping, Arrow arrays reference it), and its ``meta``."""
+    ``ndarray`` views of the mapping, Arrow arrays reference it), and its ``meta``; every
+    page touched once when ``touch`` (``_touch_pages``)."""
     import json
 
     import numpy as np
@@ -349,7 +350,8 @@ def load_arrays(target: Path) -> tuple[Arrays, dict[str, Any]]:
         else:
             with pa.memory_map(str(target / fname), "r") as source:
                 out[name] = pa.ipc.open_file(source).get_batch(0).column(0)
-    _touch_pages(out)
+    if touch:
+        _touch_pages(out)
     return out, doc["meta"]
 
 
@@ -402,7 +404,8 @@ def _remove_other_keys(folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def shared(store: Store, name: str, build: Any, to_arrays: Any, from_arrays: Any) -> Any:
+def shared(store: Store, name: str, build: Any, to_arrays: Any, from_arrays: Any,
+           touch: bool = True) -> Any:
     """The cache ``name`` of ``store``: mapped from its shared files when another process
     (or an earlier start) wrote them, else built (``build()``), written
     (``to_arrays(value) -> (arrays, meta)``) and mapped; ``from_arrays(arrays, meta)``
@@ -410,7 +413,9 @@ def shared(store: Store, name: str, build: Any, to_arrays: Any, from_arrays: Any
     just ``build()``. One process builds at a time (a lock file per database): a second
     one waits, then maps what the first wrote, so two builds' peaks never add up. A
     failure to write or map the files is logged and the cache is kept in process, as
-    without sharing."""
+    without sharing. ``touch``: map every page at once (``load_arrays``), for a cache
+    whose questions have a latency target that first-touch faults would miss; else the
+    pages are mapped as questions touch them, and only those count as resident."""
     import logging
     import shutil
 
@@ -421,7 +426,7 @@ def shared(store: Store, name: str, build: Any, to_arrays: Any, from_arrays: Any
     target = folder / name
     if target.is_dir():
         try:
-            return from_arrays(*load_arrays(target))
+            return from_arrays(*load_arrays(target, touch))
         except Exception:  # noqa: BLE001 - damaged or removed meanwhile: rebuilt below
             log.warning("shared cache %s unreadable; rebuilding it", target, exc_info=True)
     value: Any = None
@@ -429,7 +434,7 @@ def shared(store: Store, name: str, build: Any, to_arrays: Any, from_arrays: Any
         with _file_lock(folder.parent / ".lock"):
             if target.is_dir():
                 try:
-                    return from_arrays(*load_arrays(target))
+                    return from_arrays(*load_arrays(target, touch))
                 except Exception:  # noqa: BLE001
                     shutil.rmtree(target, ignore_errors=True)
             _remove_other_keys(folder)
@@ -440,7 +445,7 @@ def shared(store: Store, name: str, build: Any, to_arrays: Any, from_arrays: Any
             del arrays, meta
             value = None  # the builder maps the files too: its own copy goes
             release_memory()
-            return from_arrays(*load_arrays(target))
+            return from_arrays(*load_arrays(target, touch))
     except OSError:
         log.exception("shared cache %s could not be written; kept in process", target)
         return build() if value is None else value

@@ -267,8 +267,10 @@ def projection(store: Store) -> Projection:
             return cached
         # shared by the processes serving one read-only database (built by one of them,
         # memory-mapped by all: ``queries.chunked.shared``), else built here
+        # mapped as paths touch it (``touch=False``): a path search reaches a small part
         proj: Projection = shared(store, "projection", lambda: _read(store, gen),
-                                  _to_arrays, lambda arrays, meta: _from_arrays(arrays, gen))
+                                  _to_arrays, lambda arrays, meta: _from_arrays(arrays, gen),
+                                  touch=False)
         _CACHE[store] = proj
         return proj
 

@@ -593,8 +593,10 @@ class NameIndex:
         """The index of ``store``: shared by the processes that serve one read-only
         database (built by one of them, memory-mapped by all: ``queries.chunked.shared``),
         else built here."""
+        # mapped as searches touch it: search has room under its target, and the index's
+        # pages are a tenth of a server's memory at scale 1
         state: _State = shared(store, "names", lambda: cls._read(store), _State.to_arrays,
-                               _State.from_arrays)
+                               _State.from_arrays, touch=False)
         return state
 
     @classmethod

@@ -340,3 +340,35 @@ def test_the_projection_is_shared_too(seed_store: EmbeddedStore, sharing: Path,
 
     monkeypatch.setattr(P, "_read", no_build)
     assert answers() == in_process  # mapped
+
+
+def _mapped_kib(path: Path) -> int:
+    """Resident KiB of this process's mappings of ``path`` (``/proc/self/smaps``)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split()
+        if head and "-" in head[0] and ":" not in head[0]:
+            inside = line.endswith(str(path))
+        elif inside and head[0] == "Rss:":
+            total += int(head[1])
+    return total
+
+
+@pytest.mark.parametrize("touch", [True, False])
+def test_mapped_arrays_are_resident_only_when_touched(tmp_path: Path, touch: bool) -> None:
+    """``touch=True`` maps every page at once (the hierarchy: chains must not pay first-touch
+    faults); ``touch=False`` leaves the pages to the questions that read them (the name
+    index and the paths projection), so only those count as the process's memory."""
+    import numpy as np
+
+    size = 16 << 20
+    C.save_arrays(tmp_path / "c", {"n": np.arange(size // 8, dtype=np.int64),
+                                   "s": pa.array(["x" * 1000] * (size // 1000))}, {})
+    arrays, _ = C.load_arrays(tmp_path / "c", touch=touch)
+    files = sorted((tmp_path / "c").glob("[0-9]*.*"))
+    resident = sum(_mapped_kib(f) for f in files)
+    if touch:
+        assert resident >= 2 * size // 1024 * 0.95
+    else:
+        assert resident < 2048  # headers and footers only
+    assert int(arrays["n"][-1]) == size // 8 - 1  # and the data reads the same
