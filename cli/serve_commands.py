@@ -117,8 +117,7 @@ def serve(
                       "the workers build them[/yellow]")
         err.print(f"serving on {where} with {workers} read-only workers "
                   f"(API docs: {where}docs)")
-        uvicorn.run("api.serve_app:app_from_env", factory=True, workers=workers, host=host,
-                    port=port, log_level=log_level)
+        _exec_supervisor(workers, host, port, log_level)
         return
     tune_process()
     if store is None:
@@ -134,6 +133,19 @@ def serve(
     finally:
         admin.close()
         store.close()
+
+
+def _exec_supervisor(workers: int, host: str, port: int, log_level: str) -> None:
+    """Become uvicorn's supervisor of ``workers`` processes (same pid, so signals and
+    process managers still reach it) in a fresh interpreter: this one has imported the
+    API, the readers and the engine, about 45 MiB that a supervisor, which only watches
+    its workers, would hold for its whole life (a fresh one: about 15)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [
+        sys.executable, "-m", "uvicorn", "api.serve_app:app_from_env", "--factory",
+        "--workers", str(workers), "--host", host, "--port", str(port),
+        "--log-level", log_level])
 
 
 @keys_app.command("create")

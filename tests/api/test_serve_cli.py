@@ -187,6 +187,10 @@ def test_serve_with_workers_is_read_only(tmp_path: Path) -> None:
                           headers={"Authorization": f"Bearer {key}"}, timeout=30)
         assert resp.status_code == 409, resp.text
         assert resp.headers["content-type"].startswith("application/problem+json")
+        # the command became uvicorn's supervisor in a fresh interpreter (same pid), which
+        # holds none of the API, readers and engine the command had imported
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"uvicorn" in cmdline and b"cli.main" not in cmdline
     finally:
         proc.terminate()
         proc.wait(timeout=30)
