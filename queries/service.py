@@ -315,7 +315,9 @@ class GraphQueries:
         return mine[1]
 
     def _ref(self, e: Edge) -> A.EntityRef:
-        refs = self._kept.refs
+        # the same for every caller (a reference names the other end of a claim the caller
+        # may see): one common set
+        refs = self._kept.common.refs
         ref = refs.get(e.other)
         if ref is None:
             r = e.row
@@ -333,13 +335,27 @@ class GraphQueries:
         per store generation and shared: callers never change a claim."""
         name = names.get(e.src) if names else None
         st = e.status if status is None else status
-        claims = self._kept.claims
+        kept_now = self._kept
         key = (e.id, e.direction, e.src, name, st)
-        c = claims.get(key)
+        c = kept_now.common.claims.get(key)
         if c is None:
-            c = self._new_claim(e, name, st)
-            claims.put(key, lean(c))
+            c = kept_now.claims.get(key)
+            if c is None:
+                c = self._new_claim(e, name, st)
+                home = kept_now.common if self._shareable(c.source_ids) else kept_now
+                home.claims.put(key, lean(c))
         return c
+
+    def _shareable(self, source_ids: Sequence[str]) -> bool:
+        """Whether a claim citing ``source_ids`` reads the same to every caller: each source
+        is a known one and none is restricted, so no caller has one withheld (what
+        ``_resolve_sources`` withholds, exactly)."""
+        known = _source_cache(self.store)[0]
+        for sid in source_ids:
+            p = known.get(sid)
+            if p is None or p.get("restricted"):
+                return False
+        return True
 
     def _new_claim(self, e: Edge, name: str | None, status: str | None) -> A.Claim:
         r = e.row
@@ -375,8 +391,8 @@ class GraphQueries:
         hidden, an unknown one is shown as missing. Claims kept from an earlier answer
         (``queries.kept``) already carry theirs and are skipped."""
         kept_now = self._kept
-        done = kept_now.resolved
-        claims = [m for m in claims if id(m) not in done]
+        done, done_common = kept_now.resolved, kept_now.common.resolved
+        claims = [m for m in claims if id(m) not in done and id(m) not in done_common]
         if not claims:
             return
         wanted: set[str] = set()
@@ -405,8 +421,18 @@ class GraphQueries:
                 refs[sid] = ref
         # many claims cite the same sources: their lists are made once per distinct tuple
         made: dict[tuple[str, ...], tuple[list[A.SourceRef], list[str]]] = {}
+        # a claim whose sources read the same to every caller is listed as resolved for
+        # all (``_claim`` keeps it in the common set), the rest for this visibility
+        shareable: dict[tuple[str, ...], bool] = {}
+        mine: list[A.Claim] = []
+        common: list[A.Claim] = []
         for m in claims:
-            if hidden and m.source_ids:
+            cited = tuple(m.source_ids)
+            share = shareable.get(cited)
+            if share is None:
+                share = shareable[cited] = self._shareable(cited)
+            (common if share else mine).append(m)
+            if hidden and not share:  # (a shareable claim cites no withheld source)
                 m.source_ids = [s for s in m.source_ids if s not in hidden]
                 if not m.source_ids and m.type not in UNSOURCED_EXEMPT:
                     # every source is withheld from this caller: to them the claim stands
@@ -421,7 +447,8 @@ class GraphQueries:
             # pydantic's per-assignment hook halves the cost at thousands of claims
             m.__dict__["sources"] = list(hit[0])
             m.__dict__["attested"] = list(hit[1])
-        kept_now.mark_resolved(claims)
+        kept_now.mark_resolved(mine)
+        kept_now.common.mark_resolved(common)
 
     def _finish_chain(self, ans: A.ChainAnswer) -> A.ChainAnswer:
         """``_finish`` for a chain answer, without walking its every model (that walk cost

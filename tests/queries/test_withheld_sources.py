@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
     s.close()
 
 
-def _claims(store: EmbeddedStore, include_restricted: bool) -> dict[str, object]:
+def chain_claims(store: EmbeddedStore, include_restricted: bool) -> dict[str, Any]:
     ans = GraphQueries(store, include_restricted=include_restricted).chain(
         "org:testland-unit", "2005")
     out: dict[str, object] = {}
@@ -57,19 +58,20 @@ def _claims(store: EmbeddedStore, include_restricted: bool) -> dict[str, object]
             out["PART_OF"] = link.claim
         for h in o.heads:
             out["HOLDS"] = h.holds
+            out["POSITION_IN"] = h.position_in
     return out
 
 
 def test_public_caller_sees_claim_with_only_restricted_sources_as_unsourced(
         store: EmbeddedStore) -> None:
-    public = _claims(store, include_restricted=False)
+    public = chain_claims(store, include_restricted=False)
     part_of, holds = public["PART_OF"], public["HOLDS"]
     assert part_of.unsourced is True and part_of.sources == [] and part_of.source_ids == []
     assert holds.unsourced is False and [s.id for s in holds.sources] == [PUBLIC]
 
 
 def test_caller_allowed_restricted_sees_the_sources(store: EmbeddedStore) -> None:
-    lawyer = _claims(store, include_restricted=True)
+    lawyer = chain_claims(store, include_restricted=True)
     part_of, holds = lawyer["PART_OF"], lawyer["HOLDS"]
     assert part_of.unsourced is False and [s.id for s in part_of.sources] == [SECRET]
     assert sorted(s.id for s in holds.sources) == sorted([PUBLIC, SECRET])
