@@ -41,18 +41,39 @@ def _name_keys_main() -> None:
     import gc
 
     gc.disable()  # a short-lived process that builds many small objects, none in cycles
-    inp, out = sys.stdin.buffer, sys.stdout.buffer
-    while True:
-        header = inp.read(8)
-        size = int.from_bytes(header, "little") if len(header) == 8 else 0
-        if not size:
-            return
-        names: list[list[str]] = pickle.loads(inp.read(size))
-        for i in range(0, len(names), _FRAME_LISTS):
-            data = pickle.dumps([fast_name_keys(n) for n in names[i:i + _FRAME_LISTS]],
-                                protocol=pickle.HIGHEST_PROTOCOL)
-            out.write(len(data).to_bytes(8, "little") + data)
+    inp = sys.stdin.buffer
+    # Frames are written by a thread of their own: the reader takes them only when it
+    # needs the keys, and a pipe holds 64 KiB, about two frames; writing here blocked
+    # this process after two frames, so the reader computed half of an OFAC list's keys
+    # itself. Blocked in write(), the writer holds no GIL, and the keys go on meanwhile.
+    frames: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    writer = threading.Thread(target=_write_frames, args=(frames, sys.stdout.buffer),
+                              name="name-keys-out", daemon=True)
+    writer.start()
+    try:
+        while True:
+            header = inp.read(8)
+            size = int.from_bytes(header, "little") if len(header) == 8 else 0
+            if not size:
+                return
+            names: list[list[str]] = pickle.loads(inp.read(size))
+            for i in range(0, len(names), _FRAME_LISTS):
+                data = pickle.dumps([fast_name_keys(n) for n in names[i:i + _FRAME_LISTS]],
+                                    protocol=pickle.HIGHEST_PROTOCOL)
+                frames.put(len(data).to_bytes(8, "little") + data)
+    finally:
+        frames.put(None)
+        writer.join()
+
+
+def _write_frames(frames: queue.SimpleQueue[bytes | None], out: Any) -> None:
+    """Write the helper's answer frames in order until None (or the reader is gone)."""
+    try:
+        while (data := frames.get()) is not None:
+            out.write(data)
             out.flush()
+    except (OSError, ValueError):
+        pass  # the reader closed the pipe: it has what it needs
 
 
 class NameKeysHelper:

@@ -85,6 +85,32 @@ def test_a_live_helper_gives_the_same_keys() -> None:
     assert helper.keys() == [fast_name_keys(n) for n in names]
 
 
+
+def test_a_helper_not_yet_read_from_keeps_computing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader takes the helper's answers only at ``keys()``, after the whole read; the
+    helper must not stop when its output pipe is full (64 KiB, about two frames), or the
+    reader computes most keys itself. Given time, the helper does (nearly) all of them."""
+    import time
+
+    import ingest.name_keys_helper as H
+
+    names = [[f"TESTNAME{i} ZZYZX-QOLAM {i % 7}", "Gholam Hossein Zzyzx"] for i in range(6000)]
+    expected = [fast_name_keys(n) for n in names]
+    helper = NameKeysHelper.start() if (os.cpu_count() or 1) > 1 else None
+    if helper is None:
+        pytest.skip("one core: the helper is never started")
+    helper.submit(names)
+    time.sleep(8)  # the helper needs about 1 s for these; the pipe fills after 512 lists
+    local: list[int] = []
+
+    def counted(n: list[str]) -> list[str]:
+        local.append(1)
+        return fast_name_keys(n)
+
+    monkeypatch.setattr(H, "fast_name_keys", counted)
+    assert helper.keys() == expected
+    assert len(local) < len(names) // 10, f"the reader computed {len(local)} of {len(names)}"
+
 def _queue_rows(store: EmbeddedStore) -> list[tuple[Any, ...]]:
     with sqlite3.connect(str(queue_path_for(store))) as db:
         return sorted(db.execute("SELECT a, b, kind, score, method, details, status "
