@@ -458,6 +458,9 @@ class WriteTimer:
 
 
 MakeRequest = Callable[[random.Random], tuple[str, dict[str, str]]]
+# the mixed load's time bound, seconds: long enough for a server's bounded caches to fill
+# (they level off after a few thousand questions per worker), so its memory is read full
+MIXED_SECONDS = 120.0
 
 
 def mixed_requests(inputs: dict[str, list[Any]], lawyer: dict[str, str]) -> MakeRequest:

@@ -33,7 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, run_json
+from bench.common import MIXED_SECONDS, REPO, run_json
 from bench.generate import generate
 from bench.workers import ENGINE_QUERIES, HEAVY_QUERIES
 
@@ -123,7 +123,8 @@ def make_inputs(folder: Path, n: int, n_heavy: int, seed: int) -> dict[str, list
 
 def api_phase(db: Path, inputs: dict[str, list[Any]], clients: list[int], max_requests: int,
               max_seconds: float, work: Path, *, workers: int = 1,
-              answer_cache_mib: float = 0, mixed_seconds: float = 120) -> dict[str, Any]:
+              answer_cache_mib: float = 0, mixed_seconds: float = MIXED_SECONDS
+              ) -> dict[str, Any]:
     """Step 4 (``bench.api_load``, also runnable alone: ``--api-only DB INPUTS``)."""
     from bench.api_load import api_phase as run_api
 
@@ -207,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--skip", default="", help="comma list of: loader,baselines,api")
     ap.add_argument("--results", type=Path, default=RESULTS)
     ap.add_argument("--timeout", type=float, default=7200, help="per step, seconds")
-    ap.add_argument("--mixed-seconds", type=float, default=120,
+    ap.add_argument("--mixed-seconds", type=float, default=MIXED_SECONDS,
                     help="the API step's mixed load, seconds: the server's memory is read "
                          "at its end (its bounded caches fill over a few thousand questions)")
     ap.add_argument("--api-workers", type=int, default=1,

@@ -138,8 +138,8 @@ def serve(
 def _exec_supervisor(workers: int, host: str, port: int, log_level: str) -> None:
     """Become uvicorn's supervisor of ``workers`` processes (same pid, so signals and
     process managers still reach it) in a fresh interpreter: this one has imported the
-    API, the readers and the engine, about 45 MiB that a supervisor, which only watches
-    its workers, would hold for its whole life (a fresh one: about 15)."""
+    API, the readers and the engine, which a supervisor (it only watches its workers)
+    would hold for its whole life; measured at scale 1, 51 MiB of PSS against 17."""
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [
