@@ -30,6 +30,9 @@ M = TypeVar("M", bound=BaseModel)
 # objects of one kind kept in the newer half (the older half as many): at scale 1 about
 # 95 MiB in all, and the p95 of accountability answers half of what it is without
 KEPT_PER_KIND = 20_000
+# organisations' parts per date interval kept in the newer half: tuples of kept claims and
+# references (a few hundred bytes each)
+PARTS_KEPT = 10_000
 
 
 class Halves(Generic[V]):
@@ -75,6 +78,8 @@ class Kept:
     def __init__(self, common: Kept | None = None) -> None:
         self.claims: Halves[Any] = Halves()
         self.refs: Halves[Any] = Halves()
+        # organisations' parents and heads per interval of dates (``GraphQueries._org_parts``)
+        self.parts: Halves[Any] = Halves(PARTS_KEPT)
         self.resolved: dict[int, Any] = {}
         self.common: Kept = self if common is None else common
 

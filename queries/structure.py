@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from queries.chunked import (
     shared,
     table_pool,
 )
+from queries.column_reader import Reader, reader
 from queries.cypher import (
     CLAIM_COLUMNS,
     STRUCTURE_TYPES,
@@ -33,7 +35,6 @@ from queries.cypher import (
     structure_node_fields,
     structure_query,
 )
-from queries.column_reader import Reader, reader
 from queries.kept import Halves
 
 _I32 = np.iinfo(np.int32)
@@ -161,7 +162,8 @@ def _read(store: Store) -> tuple[Arrays, dict[str, Any]]:
                    c_from_hi=i32, c_to_lo=i32, c_to_hi=i32, a_dated=flag,
                    a_restricted=flag, n_restricted=flag, n_head=flag,
                    ptr_out=np.zeros(1, np.int32), ptr_in=np.zeros(1, np.int32),
-                   slot_out=i32, slot_in=i32)
+                   slot_out=i32, slot_in=i32, bp_ptr_up=np.zeros(1, np.int32), bp_up=i32,
+                   bp_ptr_head=np.zeros(1, np.int32), bp_head=i32)
         return out, meta
     all_a, all_b = pa.concat_arrays(ends_a), pa.concat_arrays(ends_b)
     uniq = pc.unique(pa.concat_arrays([all_a, all_b]))
@@ -198,7 +200,53 @@ def _read(store: Store) -> tuple[Arrays, dict[str, Any]]:
     # each node's is_head flag, likewise (True where it cannot be told: a pre-filter)
     out["n_head"] = np.where(first >= m, np.concatenate(t_bhead)[claim_of],
                              np.concatenate(t_ahead)[claim_of])
+    out.update(_breakpoints(out, [t[0] for t in tables], n))
     return out, meta
+
+
+def _breakpoints(out: Arrays, types: list[str], n: int) -> Arrays:
+    """Per node, the days at which what holds of its parents (its PART_OF claims) and of
+    its heads (its head posts' POSITION_IN claims and their HOLDS) can change: each such
+    claim's from_lo, from_hi, to_lo + 1 and to_hi + 1, sorted and distinct, as CSR arrays
+    (``bp_up``/``bp_head`` with ``bp_ptr_up``/``bp_ptr_head``). Hidden claims and posts not
+    marked heads are counted too: a bound more only makes an interval shorter."""
+    code = {t: i for i, t in enumerate(types)}
+    c_code, c_a, c_b = out["c_code"], out["c_a"], out["c_b"]
+
+    def claims(rel_type: str) -> np.ndarray:
+        if rel_type not in code:
+            return np.empty(0, np.int64)
+        return np.flatnonzero(c_code == code[rel_type])
+
+    def bounds(cs: np.ndarray) -> np.ndarray:
+        return np.concatenate([out["c_from_lo"][cs], out["c_from_hi"][cs],
+                               out["c_to_lo"][cs].astype(np.int64) + 1,
+                               out["c_to_hi"][cs].astype(np.int64) + 1])
+
+    def csr(nodes: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = np.unique((nodes.astype(np.int64) << 32) | days.astype(np.int64))
+        ptr = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount((keys >> 32).astype(np.int64), minlength=n), out=ptr[1:])
+        return ptr, (keys & 0xFFFFFFFF).astype(np.int32)
+
+    ups = claims("PART_OF")
+    pins = claims("POSITION_IN")
+    pins = pins[out["n_head"][c_a[pins]]]
+    # each HOLDS into a head post counts for every organisation that post is in
+    holds = claims("HOLDS")
+    by_post = np.argsort(c_a[pins], kind="stable")
+    posts_sorted = c_a[pins][by_post]
+    left = np.searchsorted(posts_sorted, c_b[holds], side="left")
+    right = np.searchsorted(posts_sorted, c_b[holds], side="right")
+    counts = right - left
+    hold_rep = np.repeat(holds, counts)
+    within = np.arange(len(hold_rep)) - np.repeat(np.cumsum(counts) - counts, counts)
+    pin_of = by_post[np.repeat(left, counts) + within]
+    head_orgs = np.concatenate([c_b[pins], c_b[pins[pin_of]]])
+    head_cs = np.concatenate([pins, hold_rep])
+    up_ptr, up = csr(np.tile(c_a[ups], 4), bounds(ups))
+    head_ptr, head = csr(np.tile(head_orgs, 4), bounds(head_cs))
+    return {"bp_ptr_up": up_ptr, "bp_up": up, "bp_ptr_head": head_ptr, "bp_head": head}
 
 
 class Structure:
@@ -260,6 +308,11 @@ class Structure:
         self.n_row: np.ndarray = arrays["n_row"]
         self.n_restricted: np.ndarray = arrays["n_restricted"]
         self.n_head: np.ndarray = arrays["n_head"]
+        # where what holds of a node's parents / heads can change (``_breakpoints``), read
+        # as memoryviews: ``bisect`` on a few values costs less than a numpy call
+        self._bp: tuple[tuple[memoryview, memoryview], ...] = tuple(
+            (memoryview(arrays["bp_ptr_" + k]), memoryview(arrays["bp_" + k]))
+            for k in ("up", "head"))
 
     def neighbours(self, direction: str, nid: str) -> list[tuple[int, str]]:
         """(claim, other end) of the claims leaving (out) or entering (in) ``nid``."""
@@ -322,6 +375,20 @@ class Structure:
                 cs.tolist(), others.tolist(), valid.tolist())]
         return [(ids[ns[s]], c, ids[o], v) for s, c, o, v in zip(
             src[pos].tolist(), cs.tolist(), others.tolist(), valid.tolist())]
+
+    def interval(self, oid: str, side: int, lo: int, hi: int) -> tuple[int, int]:
+        """Which interval of the node's breakpoints (``_breakpoints``; side 0: its parents,
+        1: its heads) the days ``lo`` and ``hi`` fall in: every claim counted there has one
+        status for every date with the same pair, so an answer part built for one of them
+        holds for all."""
+        n = self.index.get(oid)
+        if n is None:
+            return (0, 0)
+        ptr, days = self._bp[side]
+        a, b = ptr[n], ptr[n + 1]
+        if a == b:
+            return (0, 0)
+        return (bisect_right(days, lo, a, b) - a, bisect_right(days, hi, a, b) - a)
 
     def _type_mask(self, types: set[str]) -> np.ndarray:
         """Which tables hold claims of ``types``, indexed by table code (cached)."""

@@ -43,34 +43,52 @@ def query_date(draw_text: str) -> str:
     return draw_text or "2001"
 
 
+def check_chains(q: GraphQueries, o: Oracle, nodes: list[Any], at: str) -> None:
+    d = parse_date(at)
+    for n in nodes:
+        if n.kind not in ("Person", "Position", "Organization"):
+            continue
+        if not o.visible(n.id):
+            with pytest.raises(NotFound):
+                q.chain(n.id, at)
+            continue
+        ans = q.chain(n.id, at)
+        exp = o.chain(n.id, d)
+        got_posts = {(p.person.id, p.position.id if p.position else None,
+                      p.organization.id, p.holds.id,
+                      p.position_in.id if p.position_in else None, p.status)
+                     for p in ans.posts}
+        assert got_posts == exp["posts"], (n.id, at)
+        got_orgs = {org.organization.id: (
+            org.level, frozenset((l.parent.id, l.claim.id, l.status) for l in org.parents),
+            frozenset((h.person.id, h.position.id, h.holds.id, h.position_in.id, h.status)
+                      for h in org.heads)) for org in ans.organizations}
+        assert got_orgs == exp["orgs"], (n.id, at)
+        assert ans.top == exp["top"]
+        assert ans.dates_unknown == exp["unknown"]
+
+
 @SETTINGS
 @given(graph=graphs(), at=st.one_of(ACT_DATES, fuzzy_dates()))
 def test_chain_matches_oracle(store: EmbeddedStore, graph: dict[str, Any], at: str) -> None:
     nodes, rels = load(store, graph)
-    at = query_date(at)
-    d = parse_date(at)
     for q, o in both(store, nodes, rels):
-        for n in nodes:
-            if n.kind not in ("Person", "Position", "Organization"):
-                continue
-            if not o.visible(n.id):
-                with pytest.raises(NotFound):
-                    q.chain(n.id, at)
-                continue
-            ans = q.chain(n.id, at)
-            exp = o.chain(n.id, d)
-            got_posts = {(p.person.id, p.position.id if p.position else None,
-                          p.organization.id, p.holds.id,
-                          p.position_in.id if p.position_in else None, p.status)
-                         for p in ans.posts}
-            assert got_posts == exp["posts"], n.id
-            got_orgs = {org.organization.id: (
-                org.level, frozenset((l.parent.id, l.claim.id, l.status) for l in org.parents),
-                frozenset((h.person.id, h.position.id, h.holds.id, h.position_in.id, h.status)
-                          for h in org.heads)) for org in ans.organizations}
-            assert got_orgs == exp["orgs"], n.id
-            assert ans.top == exp["top"]
-            assert ans.dates_unknown == exp["unknown"]
+        check_chains(q, o, nodes, query_date(at))
+
+
+@SETTINGS
+@given(graph=graphs(), dates=st.lists(st.one_of(ACT_DATES, fuzzy_dates()), min_size=2,
+                                      max_size=6))
+def test_chains_at_several_dates_match_oracle(store: EmbeddedStore, graph: dict[str, Any],
+                                              dates: list[str]) -> None:
+    """An organisation's parents and heads are kept per interval of dates between their
+    claims' bounds (``GraphQueries._org_parts``) and handed to the next chain whose date
+    falls in the same interval: each chain, asked after the others on one store, must
+    still be the oracle's at its own date."""
+    nodes, rels = load(store, graph)
+    for q, o in both(store, nodes, rels):
+        for at in dates:
+            check_chains(q, o, nodes, query_date(at))
 
 
 @SETTINGS
