@@ -31,7 +31,9 @@ M = TypeVar("M", bound=BaseModel)
 # 95 MiB in all, and the p95 of accountability answers half of what it is without
 KEPT_PER_KIND = 20_000
 # organisations' parts per date interval kept in the newer half: tuples of kept claims and
-# references (a few hundred bytes each)
+# references, under 1 KiB each with the claims they keep alive. Scale 1, 4,000 mixed
+# questions over both views: 10,000 found 63 % of the organisations asked again, for 13 MiB
+# (5,000: 51 %); the parts go in the common set where they read the same to every caller
 PARTS_KEPT = 10_000
 
 

@@ -851,14 +851,18 @@ class GraphQueries:
         bounds and are kept per interval. Those not kept are built together, one edge
         read for all of them, as the walk did before."""
         st = structure(self.store)
-        kept_parts = self._kept.parts
+        kept_now = self._kept
         side = 0 if part == "parents" else 1
         out: dict[tuple[str, int, int], Any] = {}
         todo: dict[tuple[Any, ...], list[tuple[str, FuzzyDate]]] = {}
         for o, at in wanted:
             undated = part == "heads" and not (holders_undated or at.known)
             key = (part, o, undated, st.interval(o, side, at.lo, at.hi))
-            hit = kept_parts.get(key)
+            # a part reads the same to every caller where no restricted record is near and
+            # every claim in it cites only known, unrestricted sources: kept once for all
+            hit = kept_now.common.parts.get(key) if st.is_open(o, side) else None
+            if hit is None:
+                hit = kept_now.parts.get(key)
             if hit is None:
                 todo.setdefault(key, []).append((o, at))
             else:
@@ -883,7 +887,7 @@ class GraphQueries:
                     if s is not None:
                         ups.append((self._ref(e), s, self._claim(e, names, s)))
                 ups.sort(key=lambda u: (u[0].id, u[2].id))
-                self._keep_parts(kept_parts, key, pairs, tuple(ups), out)
+                self._keep_parts(st, key, pairs, tuple(ups), [u[2] for u in ups], out)
             return out
         pin_in: dict[str, list[Edge]] = defaultdict(list)
         for e in self._edges(orgs, "in", ("POSITION_IN",), span, heads_only=True):
@@ -922,13 +926,19 @@ class GraphQueries:
                                       self._claim(h, post_names, hs), pc, _worst(hs, ps)))
             heads.sort(key=lambda h: (h[0].id, h[1].id, h[2].id))
             head_posts.sort(key=lambda h: (h[0].id, h[1].id))
-            self._keep_parts(kept_parts, key, pairs, (tuple(heads), tuple(head_posts)), out)
+            self._keep_parts(st, key, pairs, (tuple(heads), tuple(head_posts)),
+                             [c for h in heads for c in h[2:4]] + [h[1] for h in head_posts],
+                             out)
         return out
 
-    @staticmethod
-    def _keep_parts(kept_parts: Any, key: tuple[Any, ...], pairs: list[tuple[str, FuzzyDate]],
-                    parts: Any, out: dict[tuple[str, int, int], Any]) -> None:
-        kept_parts.put(key, parts)
+    def _keep_parts(self, st: Structure, key: tuple[Any, ...],
+                    pairs: list[tuple[str, FuzzyDate]], parts: Any, claims: list[A.Claim],
+                    out: dict[tuple[str, int, int], Any]) -> None:
+        kept_now = self._kept
+        o = pairs[0][0]
+        shared = st.is_open(o, 0 if key[0] == "parents" else 1) and all(
+            self._shareable(c.source_ids) for c in claims)
+        (kept_now.common if shared else kept_now).parts.put(key, parts)
         for o, at in pairs:
             out[(o, at.lo, at.hi)] = parts
 
