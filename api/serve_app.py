@@ -5,7 +5,8 @@ allows one ``Database`` object per process. LadybugDB does allow several process
 the same database file read-only at once (checked with 0.22: two processes, each with its
 own ``Database(path, read_only=True)``, query the same file concurrently). So a read-mostly
 deployment can run N uvicorn worker processes, each opening the store read-only and building
-its own caches (name index, restricted ids), sharing one listening socket.
+its own caches (name index, restricted ids), each listening on a socket of its own
+(``api.supervisor``: the kernel spreads connections over them).
 
 Limits, by construction:
 - the workers never write: ingest and merge decisions answer 409 (use ``accgraph ingest`` /
@@ -23,7 +24,7 @@ Limits, by construction:
   wait for the files instead of building at the same time. A restart maps the files an
   earlier start wrote (ready in about 2 s instead of 20 s at scale 1).
 
-uvicorn starts each worker with ``api.serve_app:app_from_env`` (``factory=True``); the
+The supervisor starts each worker with ``api.serve_app:app_from_env`` (``factory=True``); the
 parent passes the configuration in the environment (``ACCGRAPH_SERVE``, JSON).
 """
 

@@ -31,6 +31,35 @@ def accgraph(db: Path, *args: str, check: bool = True) -> subprocess.CompletedPr
     return proc
 
 
+def worker_sockets(supervisor: int, port: int) -> tuple[dict[int, set[str]], dict[int, int]]:
+    """The supervisor's children that listen on ``port``: {pid: its listening sockets'
+    inodes} (a socket shared by workers shows the same inode in each) and {pid: established
+    connections on that port}, read from /proc (Linux)."""
+    states: dict[str, str] = {}  # socket inode -> TCP state (0A listen, 01 established)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for row in Path(table).read_text().splitlines()[1:]:
+            cols = row.split()
+            if int(cols[1].rsplit(":", 1)[1], 16) == port:
+                states[cols[9]] = cols[3]
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    listening: dict[int, set[str]] = {}
+    established: dict[int, int] = {}
+    for pid in map(int, children):
+        inodes = []
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.append(link[8:-1])
+        listens = {i for i in inodes if states.get(i) == "0A"}
+        if listens:
+            listening[pid] = listens
+            established[pid] = sum(states.get(i) == "01" for i in inodes)
+    return listening, established
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -187,10 +216,29 @@ def test_serve_with_workers_is_read_only(tmp_path: Path) -> None:
                           headers={"Authorization": f"Bearer {key}"}, timeout=30)
         assert resp.status_code == 409, resp.text
         assert resp.headers["content-type"].startswith("application/problem+json")
-        # the command became uvicorn's supervisor in a fresh interpreter (same pid), which
+        # the command became the supervisor in a fresh interpreter (same pid), which
         # holds none of the API, readers and engine the command had imported
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
-        assert b"uvicorn" in cmdline and b"cli.main" not in cmdline
+        assert b"api.supervisor" in cmdline and b"cli.main" not in cmdline
+        # each worker listens on a socket of its own, and kept-alive connections opened
+        # together spread over both (uvicorn's shared socket gave a burst to one worker)
+        clients = [httpx.Client(base_url=base, timeout=10) for _ in range(16)]
+        try:
+            for client in clients:
+                assert client.get("/entities/person:zzyzx-judge-alpha").status_code == 200
+            listening, established = worker_sockets(proc.pid, port)
+            assert len(listening) == 2 and len(set.union(*listening.values())) == 2, listening
+            assert sorted(established) == sorted(listening)
+            assert sum(established.values()) == 16 and min(established.values()) >= 1, established
+        finally:
+            for client in clients:
+                client.close()
+        # a second server on the same port is refused before it starts any worker
+        again = subprocess.run([sys.executable, "-m", "cli.main", "serve", "--port", str(port),
+                                "--log-level", "warning", "--workers", "2"], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert again.returncode != 0
+        assert f"cannot serve on 127.0.0.1:{port}" in again.stderr, again.stderr
     finally:
         proc.terminate()
         proc.wait(timeout=30)
