@@ -935,12 +935,11 @@ class GraphQueries:
                     pairs: list[tuple[str, FuzzyDate]], parts: Any, claims: list[A.Claim],
                     out: dict[tuple[str, int, int], Any]) -> None:
         kept_now = self._kept
-        o = pairs[0][0]
-        shared = st.is_open(o, 0 if key[0] == "parents" else 1) and all(
+        shared = st.is_open(key[1], 0 if key[0] == "parents" else 1) and all(
             self._shareable(c.source_ids) for c in claims)
         (kept_now.common if shared else kept_now).parts.put(key, parts)
-        for o, at in pairs:
-            out[(o, at.lo, at.hi)] = parts
+        for org, at in pairs:
+            out[(org, at.lo, at.hi)] = parts
 
     # -- accountability ------------------------------------------------------------------
     def accountability(self, ref: str) -> A.AccountabilityAnswer:
