@@ -152,8 +152,9 @@ def main(argv: list[str] | None = None) -> int:
 def memory_checks(mem: list[float], start: float, pool_mib: float, bound_mib: float
                   ) -> dict[str, Any]:
     """The soak's memory verdict over the windows' memory ``mem`` (MiB), the server's at
-    start-up ``start``, its engine pools (all workers') and the growth bound. The engine's buffer pool fills
-    with the pages requests touch until it is full (memory levels off near start-up + pool):
+    start-up ``start``, its engine pools (all workers') and the growth bound. The engine's
+    buffer pool fills with the pages requests touch until it is full (memory levels off
+    near start-up + pool):
     a leak is growth that goes on, so the bound is judged on the second half of the windows,
     and every window stays under the ceiling start-up + pool + bound."""
     late = (mem[-1] - mem[len(mem) // 2]) if len(mem) > 1 else 0.0

@@ -26,6 +26,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -292,7 +293,7 @@ class GraphQueries:
         """One in-process claim as the edge queries return it (None when hidden or
         certainly invalid in [d_lo, d_hi])."""
         c = st.claim(idx)
-        okind, ofields = st.node(other)
+        _, ofields = st.node(other)
         if not self._visible(ofields.get("o_restricted")):
             return None
         f_lo = MIN_DAY if c["from_lo"] is None else c["from_lo"]
@@ -1114,7 +1115,7 @@ class GraphQueries:
             at_text = at.text or None
             best: dict[tuple[str, str], A.Actor] = {}
 
-            def add(actor: A.Actor) -> None:
+            def add(actor: A.Actor, best: dict[tuple[str, str], A.Actor] = best) -> None:
                 key = (actor.entity.id, actor.role)
                 cur = best.get(key)
                 if cur is None or path_key(actor.path) < path_key(cur.path):
@@ -1340,7 +1341,7 @@ class GraphQueries:
         chosen: list[list[int]] = []
         for p in node_paths:
             keys = []
-            for u, v in zip(p, p[1:]):
+            for u, v in pairwise(p):
                 par = [e for e in proj.edges_between(idx[u], idx[v])
                        if proj.edge_status(e, bounds) is not Validity.INVALID]
                 keys.append(min(par, key=lambda e: edge_rank(proj, e, bounds)))

@@ -220,8 +220,8 @@ def test_serve_with_workers_is_read_only(tmp_path: Path) -> None:
         # holds none of the API, readers and engine the command had imported
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")
         assert b"api.supervisor" in cmdline and b"cli.main" not in cmdline
-        # each worker listens on a socket of its own, and kept-alive connections opened
-        # together spread over both (uvicorn's shared socket gave a burst to one worker)
+        # each worker listens on a socket of its own, and 16 kept-alive connections spread
+        # over both (uvicorn's shared socket could give a burst of them to one worker)
         clients = [httpx.Client(base_url=base, timeout=10) for _ in range(16)]
         try:
             for client in clients:
