@@ -13,7 +13,8 @@ new connections over the listening sockets by a hash of their addresses. A worke
 only once its app has started (asyncio's ``create_server`` calls ``listen``), so no
 connection queues behind a worker that is still opening the store. Everything else is
 uvicorn's ``Multiprocess``: signals, health checks, restarting a dead worker, SIGHUP's
-rolling restart.
+rolling restart; but a worker whose app fails to start stops the server with status 3,
+where uvicorn's would start it again every half second.
 
 The supervisor first checks the address with a plain bind, so a port already taken (by
 anything, another server of ours included) fails at once with a clear message; then it
@@ -72,7 +73,15 @@ class ReusePortWorker(multiprocess.Process):
             logger.error("worker could not bind %s:%s: %s", self.config.host, self.config.port,
                          exc)
             sys.exit(STARTUP_FAILURE)  # the supervisor stops instead of restarting it
-        super().target([sock])
+        try:
+            super().target([sock])
+        except Exception:
+            if self.server.started:
+                raise
+            # the app did not start (the store cannot be opened, say): uvicorn's supervisor
+            # would start this worker again and again, every half second, for ever
+            logger.exception("worker failed to start")
+            sys.exit(STARTUP_FAILURE)
 
 
 def run(workers: int, host: str, port: int, log_level: str) -> int:
@@ -88,10 +97,14 @@ def run(workers: int, host: str, port: int, log_level: str) -> int:
     # uvicorn's supervisor makes its workers through this module-level name; this process
     # exists only to supervise, so the replacement reaches nothing else
     multiprocess.Process = ReusePortWorker  # type: ignore[misc]
+    supervisor = multiprocess.Multiprocess(config, sockets=[])
     try:
-        multiprocess.Multiprocess(config, sockets=[]).run()
+        supervisor.run()
     finally:
         holder.close()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        sys.stderr.write("a worker failed to start (its error is above); the server stopped\n")
+        return STARTUP_FAILURE
     return 0
 
 

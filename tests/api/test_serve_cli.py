@@ -180,6 +180,14 @@ def test_serve_without_demo_serves_what_is_loaded(tmp_path: Path) -> None:
         proc.wait(timeout=20)
 
 
+def test_serve_with_workers_needs_a_database(tmp_path: Path) -> None:
+    """The workers open the database read-only: a missing one is said once, at once."""
+    done = accgraph(tmp_path / "missing.lbdb", "serve", "--workers", "2", "--port",
+                    str(free_port()), check=False)
+    assert done.returncode == 3
+    assert "no database at" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_serve_with_workers_is_read_only(tmp_path: Path) -> None:
     """``serve --workers 2``: two processes open the database read-only and answer; writes
     are a 409 problem, not a 500; /ready says so."""
