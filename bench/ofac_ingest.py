@@ -22,7 +22,6 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import WriteTimer
+from bench.common import WriteTimer, run_json
 from graph.embedded import EmbeddedStore
 from ingest.formats import get_reader, ingest_path
 from ingest.loader import LoadReport
@@ -127,13 +126,9 @@ def main() -> None:
         print(json.dumps(run(args.data, args.seed)))
         return
     runs: list[dict[str, Any]] = []
-    for i in range(args.runs):
-        proc = subprocess.run([sys.executable, __file__, "--once", "--data", str(args.data),
-                               *(["--seed"] if args.seed else [])],
-                              capture_output=True, text=True, cwd=REPO, check=False)
-        if proc.returncode != 0:
-            sys.exit(f"run {i + 1} failed: {proc.stderr.strip()[-2000:]}")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    for i in range(args.runs):  # a fresh process each: no run inherits another's caches
+        runs.append(run_json([__file__, "--once", "--data", str(args.data),
+                              *(["--seed"] if args.seed else [])], timeout=600))
         print(f"run {i + 1}: {runs[-1]['first_ingest']['seconds_total']} s", file=sys.stderr)
     median_run = sorted(runs, key=lambda r: r["first_ingest"]["seconds_total"])[len(runs) // 2]
     totals = sorted(r["first_ingest"]["seconds_total"] for r in runs)
