@@ -147,6 +147,22 @@ class Edge:
         return self.other if self.direction == "out" else self.src
 
 
+# an organisation on a walked chain: (organisation, level, heads, head posts), the heads
+# and head posts as ``_org_parts`` keeps them
+ChainOrgParts = tuple[A.EntityRef, int, tuple[Any, ...], tuple[Any, ...]]
+
+
+@dataclass
+class ChainWalk:
+    """One chain as ``GraphQueries._chains`` walked it: the answer (None when walked
+    ``light``), the organisations on it with their heads (only when ``light``), and the
+    best path of claims from the entry point to each organisation."""
+
+    answer: A.ChainAnswer | None
+    orgs: list[ChainOrgParts]
+    paths: dict[str, list[A.Claim]]
+
+
 def parse_at(at: str | None, field_name: str = "at") -> FuzzyDate | None:
     """A question's date: YYYY, YYYY-MM or YYYY-MM-DD (BadParameter otherwise)."""
     if at is None:
@@ -658,18 +674,17 @@ class GraphQueries:
             raise BadParameter("at", "a date is required (YYYY, YYYY-MM or YYYY-MM-DD)")
         ent = self._resolve_kind(ref, ("Person", "Position", "Organization"),
                                  "a chain of command")
-        ans, _ = self._chain_core(ent, d)
-        return self._finish_chain(ans)
+        return self._finish_chain(self._chain_core(ent, d))
 
-    def _chain_core(self, ent: A.EntityRef, at: FuzzyDate
-                    ) -> tuple[A.ChainAnswer, dict[str, list[A.Claim]]]:
-        """The chain above ``ent`` at ``at`` and, for every organisation on it, the best
-        path of claims from ``ent`` to it (for accountability answers)."""
-        return self._chains([(ent, at)])[(ent.id, at.text)]
+    def _chain_core(self, ent: A.EntityRef, at: FuzzyDate) -> A.ChainAnswer:
+        """The chain above ``ent`` at ``at``."""
+        walk = self._chains([(ent, at)])[(ent.id, at.text)]
+        assert walk.answer is not None
+        return walk.answer
 
     def _chains(self, items: Sequence[tuple[A.EntityRef, FuzzyDate]],
-                holders_undated: bool = True
-                ) -> dict[tuple[str, str], tuple[A.ChainAnswer, dict[str, list[A.Claim]]]]:
+                holders_undated: bool = True, light: bool = False
+                ) -> dict[tuple[str, str], ChainWalk]:
         """Chains above several entities, each at its own date, walked together: each step
         is one engine round trip for all of them (an act with three actors, or a thousand
         acts on different days, cost what one does). The engine filters the claims on the
@@ -677,7 +692,11 @@ class GraphQueries:
         date (``graph.dates.validity_on``, the arithmetic the Cypher filter uses).
 
         Without ``holders_undated``, a chain at an unknown date lists each organisation's
-        head posts (``head_posts``) instead of every person who ever held them."""
+        head posts (``head_posts``) instead of every person who ever held them.
+
+        ``light`` (an accountability answer's chains) leaves the answer models unbuilt and
+        gives only ``ChainWalk.orgs`` and ``paths``: the answer shows actors, not chains,
+        and building the chain models was half of the walk."""
         uniq: dict[tuple[str, str], tuple[A.EntityRef, FuzzyDate]] = {}
         for ent, at in items:
             uniq.setdefault((ent.id, at.text), (ent, at))
@@ -740,8 +759,9 @@ class GraphQueries:
                             if e.other not in refs:
                                 refs[e.other] = self._ref(e)
                             org = refs[e.other]
-                            ans.posts.append(A.ChainPost(
-                                person=person, organization=org, holds=hc, status=hs, via=via))
+                            if not light:
+                                ans.posts.append(A.ChainPost(person=person, organization=org,
+                                                             holds=hc, status=hs, via=via))
                             cand[org.id].append([hc])
                             continue
                         for p in pin.get(e.other, ()):
@@ -752,9 +772,10 @@ class GraphQueries:
                             if p.other not in refs:
                                 refs[p.other] = self._ref(p)
                             org = refs[p.other]
-                            ans.posts.append(A.ChainPost(
-                                person=person, position=self._ref(e), organization=org,
-                                holds=hc, position_in=pc, status=_worst(hs, ps), via=via))
+                            if not light:
+                                ans.posts.append(A.ChainPost(
+                                    person=person, position=self._ref(e), organization=org,
+                                    holds=hc, position_in=pc, status=_worst(hs, ps), via=via))
                             cand[org.id].append([hc, pc])
         posts_of = sorted({e.id: e for e, _ in uniq.values() if e.kind == "Position"}.items())
         if posts_of:
@@ -813,9 +834,14 @@ class GraphQueries:
         # ``holders_undated``: its head posts, not every person who ever held them)
         tops = self._org_parts("heads", {(o, at) for key, (_, at) in uniq.items()
                                          for o in level[key]}, refs, holders_undated)
-        out: dict[tuple[str, str], tuple[A.ChainAnswer, dict[str, list[A.Claim]]]] = {}
+        out: dict[tuple[str, str], ChainWalk] = {}
         for key, (ent, at) in uniq.items():
             ans, lv = answers[key], level[key]
+            if light:
+                out[key] = ChainWalk(None, [(refs[o], lv[o], *tops[(o, at.lo, at.hi)])
+                                            for o in sorted(lv, key=lambda x: (lv[x], x))],
+                                     paths[key])
+                continue
             for o in sorted(lv, key=lambda x: (lv[x], x)):
                 # (an organisation at the last level walked is shown without its parents)
                 parents = [A.ChainLink(parent=pr, status=st, claim=c)
@@ -834,7 +860,7 @@ class GraphQueries:
                 + sum(h.status == "dates_unknown" for o in ans.organizations for h in o.heads)
                 + sum(h.status == "dates_unknown" for o in ans.organizations
                       for h in o.head_posts))
-            out[key] = (ans, paths[key])
+            out[key] = ChainWalk(ans, [], paths[key])
         return out
 
     def _org_parts(self, part: str, wanted: Iterable[tuple[str, FuzzyDate]],
@@ -1107,53 +1133,61 @@ class GraphQueries:
                          if w.kind in ("Person", "Organization")}.items())
         missing = [v for k, v in wanted if k not in chain_cache]
         if missing:
-            chain_cache.update(self._chains(missing, holders_undated=False))
+            chain_cache.update(self._chains(missing, holders_undated=False, light=True))
         actors: list[A.Actor] = []
         chain_orgs: dict[str, dict[str, A.EntityRef]] = {}
         for act, _ in acts:
             at = dates[act.id][1]
             at_text = at.text or None
-            best: dict[tuple[str, str], A.Actor] = {}
+            # The candidates are tuples, and an ``Actor`` is built only for the best path
+            # of each (entity, role): the actors of one act reach the same organisations
+            # and heads again and again (a court and its judge share a chain).
+            best: dict[tuple[str, str], tuple[Any, A.EntityRef, str, str, list[A.Claim],
+                                              bool]] = {}
 
-            def add(actor: A.Actor, best: dict[tuple[str, str], A.Actor] = best) -> None:
-                key = (actor.entity.id, actor.role)
+            def add(who: A.EntityRef, role: str, detail: str, path: list[A.Claim],
+                    with_status: bool,
+                    best: dict[tuple[str, str], tuple[Any, A.EntityRef, str, str,
+                                                      list[A.Claim], bool]] = best) -> None:
+                key = (who.id, role)
                 cur = best.get(key)
-                if cur is None or path_key(actor.path) < path_key(cur.path):
-                    best[key] = actor
+                if cur is None:
+                    best[key] = (None, who, role, detail, path, with_status)
+                    return
+                cur_key = cur[0] if cur[0] is not None else path_key(cur[4])
+                new_key = path_key(path)
+                if new_key < cur_key:
+                    best[key] = (new_key, who, role, detail, path, with_status)
+                elif cur[0] is None:
+                    best[key] = (cur_key, *cur[1:])
 
             orgs_here: dict[str, A.EntityRef] = {}
             for who, role, detail, path in first.get(act.id, ()):
-                add(A.Actor(entity=who, role=role, detail=detail, act_id=act.id, at=at_text,  # type: ignore[arg-type]
-                            path=path, status=None))
+                add(who, role, detail, path, False)
                 if who.kind not in ("Person", "Organization"):
                     continue
-                chain, cpaths = chain_cache[(who.id, at.text)]
-                for org in chain.organizations:
-                    o = org.organization
-                    opath = path + cpaths[o.id]
+                walk: ChainWalk = chain_cache[(who.id, at.text)]
+                for o, level, heads, head_posts in walk.orgs:
+                    opath = path + walk.paths[o.id]
                     if o.id != who.id:
                         orgs_here[o.id] = o
-                        rel = (f"organisation of {who.name}" if org.level == 0
+                        rel = (f"organisation of {who.name}" if level == 0
                                else f"above {who.name}")
-                        add(A.Actor(entity=o, role="institutional", detail=rel, act_id=act.id,
-                                    at=at_text, path=opath,
-                                    status=_worst(*(c.status for c in opath))))
-                    for h in org.heads:
-                        hpath = opath + [h.position_in, h.holds]
-                        add(A.Actor(entity=h.person, role="superior",
-                                    detail=f"{h.position.name} (head of {o.name})",
-                                    act_id=act.id, at=at_text, path=hpath,
-                                    status=_worst(*(c.status for c in hpath))))
-                    for hp in org.head_posts:  # an undated act: the post, not its holders
-                        hpath = opath + [hp.position_in]
-                        add(A.Actor(entity=hp.position, role="superior",
-                                    detail=f"{hp.position.name} (head of {o.name}); who held "
-                                           "it is not decided: the act has no date",
-                                    act_id=act.id, at=at_text, path=hpath,
-                                    status=_worst(*(c.status for c in hpath))))
+                        add(o, "institutional", rel, opath, True)
+                    for person, post, holds, post_in, _ in heads:
+                        add(person, "superior", f"{post.name} (head of {o.name})",
+                            opath + [post_in, holds], True)
+                    for post, post_in, _ in head_posts:  # an undated act: not its holders
+                        add(post, "superior", f"{post.name} (head of {o.name}); who held "
+                                              "it is not decided: the act has no date",
+                            opath + [post_in], True)
                 if who.kind == "Organization":
                     orgs_here[who.id] = who
-            actors.extend(best.values())
+            actors.extend(
+                A.Actor(entity=who, role=role, detail=detail, act_id=act.id,  # type: ignore[arg-type]
+                        at=at_text, path=path,
+                        status=_worst(*(c.status for c in path)) if with_status else None)
+                for _, who, role, detail, path, with_status in best.values())
             if at.known and orgs_here:
                 chain_orgs[act.id] = orgs_here
         # notice: earlier incidents attributed to the organisations involved

@@ -23,7 +23,7 @@ def test_chain_finish_matches_generic_walk(seed_store: EmbeddedStore, include_re
     sourced = 0
     for ref in SUBJECTS:
         ent = q._resolve_kind(ref, ("Person", "Position", "Organization"), "a chain")
-        generic = q._finish(q._chain_core(ent, d)[0])
+        generic = q._finish(q._chain_core(ent, d))
         fast = q.chain(ref, at)
         assert fast.model_dump() == generic.model_dump()
         sourced += sum(bool(c.sources) for o in fast.organizations for h in o.heads
