@@ -376,12 +376,7 @@ class GraphQueries:
         """Whether a claim citing ``source_ids`` reads the same to every caller: each source
         is a known one and none is restricted, so no caller has one withheld (what
         ``_resolve_sources`` withholds, exactly)."""
-        known = _source_cache(self.store)[0]
-        for sid in source_ids:
-            p = known.get(sid)
-            if p is None or p.get("restricted"):
-                return False
-        return True
+        return _all_known_open(_source_cache(self.store)[0], source_ids)
 
     def _new_claim(self, e: Edge, name: str | None, status: str | None) -> A.Claim:
         r = e.row
@@ -962,8 +957,9 @@ class GraphQueries:
                     pairs: list[tuple[str, FuzzyDate]], parts: Any, claims: list[A.Claim],
                     out: dict[tuple[str, int, int], Any]) -> None:
         kept_now = self._kept
+        known = _source_cache(self.store)[0]  # (looked up once, not once per claim)
         shared = st.is_open(key[1], 0 if key[0] == "parents" else 1) and all(
-            self._shareable(c.source_ids) for c in claims)
+            _all_known_open(known, c.source_ids) for c in claims)
         (kept_now.common if shared else kept_now).parts.put(key, parts)
         for org, at in pairs:
             out[(org, at.lo, at.hi)] = parts
@@ -1587,6 +1583,15 @@ def _grouped(edges: list[Edge]) -> dict[str, list[Edge]]:
     for e in edges:
         g[e.src].append(e)
     return g
+
+
+def _all_known_open(known: dict[str, dict[str, Any]], source_ids: Sequence[str]) -> bool:
+    """``GraphQueries._shareable`` over the sources known in the graph (``_source_cache``)."""
+    for sid in source_ids:
+        p = known.get(sid)
+        if p is None or p.get("restricted"):
+            return False
+    return True
 
 
 def _union_sources(path: Sequence[A.Claim]) -> list[A.SourceRef]:
