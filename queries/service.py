@@ -998,20 +998,26 @@ class GraphQueries:
                 s.sources = list(s.claim.sources)
         return ans
 
-    def _acts_of(self, ent: A.EntityRef) -> list[tuple[A.EntityRef, list[A.Claim]]]:
-        """The acts a question is about, each with the path from the subject to it."""
+    def _acts_of(self, ent: A.EntityRef) -> tuple[list[tuple[A.EntityRef, list[A.Claim]]],
+                                                   dict[str, list[Edge]]]:
+        """The acts a question is about, each with the path from the subject to it, and
+        the RESULT_OF claims read on the way, by incident (``_first_level`` needs them
+        too: a victim's incidents were read twice, a round trip each)."""
         acts: dict[str, tuple[A.EntityRef, list[A.Claim]]] = {}
         names = {ent.id: ent.name or ent.id}
+        results: dict[str, list[Edge]] = {}
         if ent.kind == "Incident":
-            return [(ent, [])]
+            return [(ent, [])], results
         if ent.kind == "Person":
             outs = self._edges([ent.id], "out", ("VICTIM_OF", "DEFENDANT_IN"))
             incidents = [e for e in outs if e.type == "VICTIM_OF" and e.okind == "Incident"]
             cases = [e for e in outs if e.type == "DEFENDANT_IN" and e.okind == "Case"]
             for e in incidents:
                 acts[e.other] = (self._ref(e), [self._claim(e, names)])
-            linked = {e.other for e in self._edges([e.other for e in incidents], "out",
-                                                    ("RESULT_OF",))}
+            results = {e.other: [] for e in incidents}
+            for e in self._edges([e.other for e in incidents], "out", ("RESULT_OF",)):
+                results[e.src].append(e)
+            linked = {e.other for es in results.values() for e in es}
             for e in cases:
                 if e.other not in linked:
                     acts[e.other] = (self._ref(e), [self._claim(e, names)])
@@ -1022,13 +1028,14 @@ class GraphQueries:
                 acts[e.other] = (self._ref(e), [self._claim(e, names)])
             if not ins:
                 acts[ent.id] = (ent, [])
-        return [acts[k] for k in sorted(acts)]
+        return [acts[k] for k in sorted(acts)], results
 
     def _accountability_core(self, ent: A.EntityRef,
                              chain_cache: dict[tuple[str, str], Any]) -> A.AccountabilityAnswer:
         ans = A.AccountabilityAnswer(subject=ent)
+        acts, results = self._acts_of(ent)
         ans.acts, ans.actors, ans.notice, ans.notice_total = self._acts_batch(
-            self._acts_of(ent), chain_cache)
+            acts, chain_cache, results)
         persons = {a.entity.id for a in ans.actors if a.entity.kind in ("Person",
                                                                        "Organization")}
         if persons:
@@ -1037,7 +1044,8 @@ class GraphQueries:
                 a.sanctions = sanc.get(a.entity.id, {})
         return ans
 
-    def _first_level(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]]) -> tuple[
+    def _first_level(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]],
+                     results: dict[str, list[Edge]] | None = None) -> tuple[
             list[tuple[A.EntityRef, list[A.Claim]]], dict[str, tuple[str | None, FuzzyDate]],
             dict[str, list[tuple[A.EntityRef, str, str, list[A.Claim]]]], list[A.Act]]:
         """The acts' direct, inciting, judicial and custodial actors, for many acts at once
@@ -1056,8 +1064,11 @@ class GraphQueries:
         case_acts = [a.id for a, _ in acts if a.kind == "Case"]
 
         # the attributions are in process (STRUCTURE_TYPES), the case links in the engine
+        known = results or {}
         out_edges = (self._edges(incidents, "out", ("PERPETRATED_BY", "OCCURRED_AT"))
-                     + self._edges(incidents, "out", ("RESULT_OF",)))
+                     + self._edges([i for i in incidents if i not in known], "out",
+                                   ("RESULT_OF",))
+                     + [e for i in incidents for e in known.get(i, ())])
         out_edges.sort(key=lambda e: (e.src, e.type, e.other, e.id))
         outs = _grouped(out_edges)
         vic = _grouped([e for e in self._edges(incidents, "in", ("VICTIM_OF",))
@@ -1118,12 +1129,13 @@ class GraphQueries:
         return acts, dates, first, out_acts
 
     def _acts_batch(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]],
-                    chain_cache: dict[tuple[str, str], Any]
+                    chain_cache: dict[tuple[str, str], Any],
+                    results: dict[str, list[Edge]] | None = None
                     ) -> tuple[list[A.Act], list[A.Actor], list[A.NoticeItem], int]:
         """Actors of many acts at once: every step is one round trip for all the acts, and
         the chains above all their actors (each at the date of its act) are walked together,
         so a sanctions-gap scan over every act costs a few queries per batch, not per act."""
-        acts, dates, first, out_acts = self._first_level(acts)
+        acts, dates, first, out_acts = self._first_level(acts, results)
         wanted = sorted({(w.id, dates[a.id][1].text): (w, dates[a.id][1])
                          for a, _ in acts for w, _, _, _ in first.get(a.id, ())
                          if w.kind in ("Person", "Organization")}.items())
