@@ -691,7 +691,7 @@ class GraphQueries:
 
         ``light`` (an accountability answer's chains) leaves the answer models unbuilt and
         gives only ``ChainWalk.orgs`` and ``paths``: the answer shows actors, not chains,
-        and building the chain models was half of the walk."""
+        so the chain models built for it were thrown away unread."""
         uniq: dict[tuple[str, str], tuple[A.EntityRef, FuzzyDate]] = {}
         for ent, at in items:
             uniq.setdefault((ent.id, at.text), (ent, at))
