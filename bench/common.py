@@ -9,6 +9,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -156,6 +157,22 @@ def run_json(args: list[str], timeout: float, env: dict[str, str] | None = None
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}); see its stderr above")
     out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return out
+
+
+def ingest_runs_summary(runs: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The run of median first-ingest time among an ingest benchmark's runs (each a fresh
+    process, ``first_ingest``/``re_ingest``/``peak_rss_mb`` as ``bench/ofac_ingest.py`` and
+    ``bench/memorial_ingest.py`` write them), and the figures both report over all runs."""
+    totals = sorted(r["first_ingest"]["seconds_total"] for r in runs)
+    median_run = sorted(runs, key=lambda r: r["first_ingest"]["seconds_total"])[len(runs) // 2]
+    return median_run, {
+        "median_seconds_total": statistics.median(totals),
+        "fastest_seconds_total": totals[0],
+        "slowest_seconds_total": totals[-1],
+        "median_re_ingest_seconds": statistics.median(
+            r["re_ingest"]["seconds_total"] for r in runs),
+        "max_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+    }
 
 
 class Server:

@@ -33,6 +33,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import ingest_runs_summary
+
 ARCHIVE_NAME = "iran_memorial/iran-memorial_data_712eca0.tar.gz"
 
 
@@ -152,18 +154,14 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
     if runs:
-        totals = [r["first_ingest"]["seconds_total"] for r in runs]
-        median_run = sorted(runs, key=lambda r: r["first_ingest"]["seconds_total"])[len(runs) // 2]
+        median_run, summary = ingest_runs_summary(runs)
         result.update({
-            "median_seconds_total": statistics.median(totals),
             "median_records_per_second": median_run["first_ingest"]["records_per_second"],
             "median_victim_records_per_second":
                 median_run["first_ingest"]["victim_records_per_second"],
             "median_cpu_seconds_total": statistics.median(
                 r["first_ingest"]["cpu_seconds"]["total"] for r in runs),
-            "median_re_ingest_seconds": statistics.median(
-                r["re_ingest"]["seconds_total"] for r in runs),
-            "max_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            **summary,
         })
     prior: dict[str, Any] = {}
     if args.out.exists():

@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import WriteTimer, run_json
+from bench.common import WriteTimer, ingest_runs_summary, run_json
 from graph.embedded import EmbeddedStore
 from ingest.formats import get_reader, ingest_path
 from ingest.loader import LoadReport
@@ -130,20 +129,14 @@ def main() -> None:
         runs.append(run_json([__file__, "--once", "--data", str(args.data),
                               *(["--seed"] if args.seed else [])], timeout=600))
         print(f"run {i + 1}: {runs[-1]['first_ingest']['seconds_total']} s", file=sys.stderr)
-    median_run = sorted(runs, key=lambda r: r["first_ingest"]["seconds_total"])[len(runs) // 2]
-    totals = sorted(r["first_ingest"]["seconds_total"] for r in runs)
+    median_run, summary = ingest_runs_summary(runs)
     result = {
         "command": f"python bench/ofac_ingest.py{' --seed' if args.seed else ''} "
                    f"--runs {args.runs}",
         "runs_seconds_total": [r["first_ingest"]["seconds_total"] for r in runs],
-        "median_seconds_total": statistics.median(totals),
         "median_records_per_second": round(median_run["first_ingest"]["records"]
-                                           / statistics.median(totals)),
-        "fastest_seconds_total": totals[0],
-        "slowest_seconds_total": totals[-1],
-        "median_re_ingest_seconds": statistics.median(
-            r["re_ingest"]["seconds_total"] for r in runs),
-        "max_peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                                           / summary["median_seconds_total"]),
+        **summary,
         "median_run": median_run,
         "runs": runs,
     }

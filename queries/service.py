@@ -451,7 +451,7 @@ class GraphQueries:
             cited = tuple(m.source_ids)
             share = shareable.get(cited)
             if share is None:
-                share = shareable[cited] = self._shareable(cited)
+                share = shareable[cited] = _all_known_open(known, cited)
             (common if share else mine).append(m)
             if hidden and not share:  # (a shareable claim cites no withheld source)
                 m.source_ids = [s for s in m.source_ids if s not in hidden]
@@ -1045,7 +1045,7 @@ class GraphQueries:
         return ans
 
     def _first_level(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]],
-                     results: dict[str, list[Edge]] | None = None) -> tuple[
+                     results: dict[str, list[Edge]]) -> tuple[
             list[tuple[A.EntityRef, list[A.Claim]]], dict[str, tuple[str | None, FuzzyDate]],
             dict[str, list[tuple[A.EntityRef, str, str, list[A.Claim]]]], list[A.Act]]:
         """The acts' direct, inciting, judicial and custodial actors, for many acts at once
@@ -1064,11 +1064,11 @@ class GraphQueries:
         case_acts = [a.id for a, _ in acts if a.kind == "Case"]
 
         # the attributions are in process (STRUCTURE_TYPES), the case links in the engine
-        known = results or {}
+        # (the RESULT_OF claims ``_acts_of`` read already are not read again)
         out_edges = (self._edges(incidents, "out", ("PERPETRATED_BY", "OCCURRED_AT"))
-                     + self._edges([i for i in incidents if i not in known], "out",
+                     + self._edges([i for i in incidents if i not in results], "out",
                                    ("RESULT_OF",))
-                     + [e for i in incidents for e in known.get(i, ())])
+                     + [e for i in incidents for e in results.get(i, ())])
         out_edges.sort(key=lambda e: (e.src, e.type, e.other, e.id))
         outs = _grouped(out_edges)
         vic = _grouped([e for e in self._edges(incidents, "in", ("VICTIM_OF",))
@@ -1130,7 +1130,7 @@ class GraphQueries:
 
     def _acts_batch(self, acts: Sequence[tuple[A.EntityRef, list[A.Claim]]],
                     chain_cache: dict[tuple[str, str], Any],
-                    results: dict[str, list[Edge]] | None = None
+                    results: dict[str, list[Edge]]
                     ) -> tuple[list[A.Act], list[A.Actor], list[A.NoticeItem], int]:
         """Actors of many acts at once: every step is one round trip for all the acts, and
         the chains above all their actors (each at the date of its act) are walked together,
