@@ -239,7 +239,8 @@ class Oracle:
                 for o, lvl in ch["level"].items():
                     opath = path + ch["paths"][o]
                     if o != who:
-                        chain_orgs.add(o)
+                        if lvl == 0:  # notice: the act's own units only
+                            chain_orgs.add(o)
                         add(o, "institutional", act, opath)
                     if not at.known:  # an undated act: its head posts, not every holder
                         for pos, pid, ps in ch["head_posts"].get(o, ()):
