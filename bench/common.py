@@ -148,10 +148,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_json(args: list[str], timeout: float, env: dict[str, str] | None = None
-             ) -> dict[str, Any]:
-    """Run ``python -m bench.workers ...`` (or any command printing one JSON object last)."""
-    proc = subprocess.run([sys.executable, *args], cwd=REPO, stdout=subprocess.PIPE, check=False,
+def run_json(args: list[str], timeout: float, env: dict[str, str] | None = None,
+             cwd: Path = REPO) -> dict[str, Any]:
+    """Run ``python -m bench.workers ...`` (or any command printing one JSON object last);
+    ``cwd`` is the tree whose code runs (``bench.ab`` runs another commit's)."""
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE, check=False,
                           text=True, timeout=timeout, env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}); see its stderr above")
