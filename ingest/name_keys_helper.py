@@ -32,6 +32,12 @@ from ingest.sanctions_common import fast_name_keys
 HELPER_ENV = "ACCGRAPH_NAME_KEYS_HELPER"  # "0": never start the helper process
 _FRAME_LISTS = 256  # name lists per answer frame of the helper (about 8 ms of its work)
 _LOCAL_BATCH = 32  # name lists the reader computes between two looks at the helper
+# How long the reader waits for the helper's next frame while the helper is sending. Its
+# frames wait in its writer thread, and the pipe holds two: a reader that looked without
+# waiting found it empty between two writes and computed a batch itself each time (19
+# batches, a tenth of 6,000 lists a helper had long finished). A frame written is there
+# within microseconds; a local batch takes about a millisecond.
+_STREAM_WAIT = 0.002
 
 
 def _name_keys_main() -> None:
@@ -143,8 +149,9 @@ class NameKeysHelper:
         out: list[list[str] | None] = [None] * len(names)
         lo, hi = 0, len(names)  # the helper has given [0, lo); this thread did [hi, n)
         alive = True
+        wait = 0.0  # waited only while the helper is sending (``_STREAM_WAIT``)
         while lo < hi:
-            while alive and lo < hi and select.select([self._out_fd], [], [], 0)[0]:
+            while alive and lo < hi and select.select([self._out_fd], [], [], wait)[0]:
                 frame = self._frame()
                 if frame is None:
                     alive = False
@@ -152,8 +159,10 @@ class NameKeysHelper:
                 for k in frame[:hi - lo]:
                     out[lo] = k
                     lo += 1
+                wait = _STREAM_WAIT
             if lo >= hi:
                 break
+            wait = 0.0  # nothing came in time: the helper is busy or slow, work meanwhile
             low = max(lo, hi - _LOCAL_BATCH) if alive else lo
             for i in range(low, hi):
                 out[i] = fast_name_keys(names[i])
