@@ -24,10 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, run_json
+from bench.common import REPO, RESULTS, WORK, run_json
 
-DEFAULT_RUN = REPO / "bench" / "work" / "run-1.0-7"
-RESULTS = REPO / "bench" / "results"
+DEFAULT_RUN = WORK / "run-1.0-7"  # what the published scale-1 command leaves
 
 
 def _worktree(ref: str, parent: Path) -> Path:

@@ -35,10 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.common import MIXED_SECONDS, MakeRequest, Server, load, mixed_requests
+from bench.common import MIXED_SECONDS, RESULTS, WORK, MakeRequest, Server, load, mixed_requests
 
-REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "results"
 HOT_INPUTS = 20
 MIXED_REQUESTS = 60_000  # the mixed load's bound in requests (in seconds: MIXED_SECONDS)
 
@@ -160,7 +158,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--keep-caches", action="store_true",
                     help="start with the shared cache files an earlier start wrote (else "
                          "they are removed and the server builds them: a cold start)")
-    ap.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "api-load",
+    ap.add_argument("--work", type=Path, default=WORK / "api-load",
                     help="where the server log goes")
     ap.add_argument("--results", type=Path, default=RESULTS)
     a = ap.parse_args(argv)

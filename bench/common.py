@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"  # every benchmark's results files
+WORK = REPO / "bench" / "work"  # the databases and inputs runs leave behind
 
 
 def pct(values: Sequence[float], q: float) -> float | None:

@@ -33,14 +33,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.common import MIXED_SECONDS, REPO, run_json
+from bench.common import MIXED_SECONDS, REPO, RESULTS, WORK, run_json
 from bench.generate import generate
 from bench.workers import ENGINE_QUERIES, HEAVY_QUERIES
 
 BENCH = REPO / "bench"
-RESULTS = BENCH / "results"
 DATA = BENCH / "data"
-WORK = BENCH / "work"
 
 TARGETS = {  # issue #7, at scale 1 on this 2-core machine
     "ingest_records_per_second": (">=", 100_000),

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import REPO
 from bench.run import make_inputs
-
-REPO = Path(__file__).resolve().parents[2]
 
 pytest.importorskip("pyarrow")
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
