@@ -34,6 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.common import RESULTS
 from ingest import matching as M
 from ingest.ofac import read_ofac
 from ingest.un_xml import read_un
@@ -184,7 +185,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=(REPO / ".." / "shared" / "data").resolve())
     ap.add_argument("--limit", type=int, default=None)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "matcher.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "matcher.json")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"no data folder at {args.data}")

@@ -47,15 +47,15 @@ def write_create(store: EmbeddedStore, nodes: list[NodeRecord], rels: list[RelRe
         by_shape: dict[tuple[str, str, str], list[RelRecord]] = defaultdict(list)
         for r in rels:
             by_shape[(r.type, r.from_kind, r.to_kind)].append(r)
-        for (rt, fk, tk), group in by_shape.items():
+        for (rt, fk, tk), shape in by_shape.items():
             cols = rel_columns(rt)
             body = ", ".join(f"{c}: {_typed('row.' + c, t)}" for c, t in cols)
             cypher = (f"UNWIND $rows AS row MATCH (a:{_label(fk)} {{id: row.from_id}}), "
                       f"(b:{_label(tk)} {{id: row.to_id}}) CREATE (a)-[r:{rt} {{{body}}}]->(b)")
-            for start in range(0, len(group), 5000):
+            for start in range(0, len(shape), 5000):
                 rows = [{**_with_defaults({**r.props, "id": r.id}, cols),
                          "from_id": r.from_id, "to_id": r.to_id}
-                        for r in group[start:start + 5000]]
+                        for r in shape[start:start + 5000]]
                 store.execute(cypher, {"rows": rows})
 
 
@@ -83,11 +83,11 @@ def write_copy(store: EmbeddedStore, nodes: list[NodeRecord], rels: list[RelReco
         by_shape: dict[tuple[str, str, str], list[RelRecord]] = defaultdict(list)
         for r in rels:
             by_shape[(r.type, r.from_kind, r.to_kind)].append(r)
-        for (rt, fk, tk), group in by_shape.items():
+        for (rt, fk, tk), shape in by_shape.items():
             cols = rel_columns(rt)
-            rows = [_with_defaults({**r.props, "id": r.id}, cols) for r in group]
-            data: dict[str, Any] = {"from": pa.array([r.from_id for r in group]),
-                                    "to": pa.array([r.to_id for r in group])}
+            rows = [_with_defaults({**r.props, "id": r.id}, cols) for r in shape]
+            data: dict[str, Any] = {"from": pa.array([r.from_id for r in shape]),
+                                    "to": pa.array([r.to_id for r in shape])}
             data.update({c: pa.array([row[c] for row in rows], type=arrow_type(t))
                          for c, t in cols})
             path = Path(tmp) / f"{rt}_{fk}_{tk}.parquet"

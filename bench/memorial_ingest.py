@@ -33,7 +33,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import ingest_runs_summary
+from bench.common import RESULTS, ingest_runs_summary
 
 ARCHIVE_NAME = "iran_memorial/iran-memorial_data_712eca0.tar.gz"
 
@@ -119,7 +119,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--writer", choices=("store", "copy"), default="store")
     ap.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "memorial_ingest.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "memorial_ingest.json")
     args = ap.parse_args()
     archive = args.data / ARCHIVE_NAME
     if not archive.is_file():

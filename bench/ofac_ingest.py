@@ -30,7 +30,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.common import WriteTimer, ingest_runs_summary, run_json
+from bench.common import RESULTS, WriteTimer, ingest_runs_summary, run_json
 from graph.embedded import EmbeddedStore
 from ingest.formats import get_reader, ingest_path
 from ingest.loader import LoadReport
@@ -117,7 +117,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5,
                     help="runs, each in a fresh process; the figures are their median")
     ap.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "ofac_ingest.json")
+    ap.add_argument("--out", type=Path, default=RESULTS / "ofac_ingest.json")
     args = ap.parse_args()
     if not args.data.is_dir():
         sys.exit(f"no data folder at {args.data}")

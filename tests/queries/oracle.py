@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -314,10 +315,9 @@ class Oracle:
         for n, d in self.g.nodes(data=True):
             if not self.visible(n):
                 continue
-            if d["_kind"] == "Incident":
-                acts.append(n)
-            elif d["_kind"] == "Case" and not any(
-                    self.kind(i) == "Incident" for i, _, _, _ in self.into(n, ("RESULT_OF",))):
+            # an incident, or a case no incident resulted in
+            if d["_kind"] == "Incident" or (d["_kind"] == "Case" and not any(
+                    self.kind(i) == "Incident" for i, _, _, _ in self.into(n, ("RESULT_OF",)))):
                 acts.append(n)
         reasons: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for act in sorted(acts):
@@ -378,10 +378,10 @@ class Oracle:
         out = []
         for p in node_paths:
             keys = []
-            for u, v in zip(p, p[1:]):
+            for u, v in pairwise(p):
                 par = h.get_edge_data(u, v)
 
-                def rank(k: str) -> tuple[int, int, str]:
+                def rank(k: str, par: dict[str, Any] = par) -> tuple[int, int, str]:
                     v_ = self.validity(par[k], at)
                     return (0 if v_ in (None, Validity.VALID) else 1,
                             CONF.get(par[k].get("confidence") or "", 3), k)
