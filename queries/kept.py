@@ -78,8 +78,8 @@ class Kept:
     1, 6,000 mixed questions), and most of it was the same claims twice."""
 
     def __init__(self, common: Kept | None = None) -> None:
-        self.claims: Halves[Any] = Halves()
-        self.refs: Halves[Any] = Halves()
+        self.claims: Halves[Any] = Halves(KEPT_PER_KIND)
+        self.refs: Halves[Any] = Halves(KEPT_PER_KIND)
         # organisations' parents and heads per interval of dates (``GraphQueries._org_parts``)
         self.parts: Halves[Any] = Halves(PARTS_KEPT)
         self.resolved: dict[int, Any] = {}
