@@ -24,9 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, RESULTS, WORK, run_json
-
-DEFAULT_RUN = WORK / "run-1.0-7"  # what the published scale-1 command leaves
+from bench.common import REPO, RESULTS, SCALE1_RUN, run_json, scale1_inputs, write_result
 
 
 def _worktree(ref: str, parent: Path) -> Path:
@@ -59,9 +57,9 @@ def _one_run(tree: Path, db: Path, inputs: Path, query: str, timeout: float) -> 
 
 
 def compare(old: str, new: str | None, query: str, pairs: int, n: int, db: Path,
-            inputs: Path, timeout: float = 900) -> dict[str, Any]:
-    """``pairs`` old/new runs of ``query`` over the first ``n`` inputs, alternating."""
-    given = json.loads(inputs.read_text(encoding="utf-8"))
+            inputs: Path, given: dict[str, Any], timeout: float = 900) -> dict[str, Any]:
+    """``pairs`` old/new runs of ``query`` over the first ``n`` of ``given`` (read from
+    ``inputs``), alternating."""
     if query not in given:
         raise SystemExit(f"{inputs}: no inputs for {query!r}")
     with tempfile.TemporaryDirectory(prefix="accgraph-ab-") as tmp:
@@ -113,23 +111,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--query", default="accountability")
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--n", type=int, default=1000, help="inputs per run")
-    ap.add_argument("--db", type=Path, default=DEFAULT_RUN / "graph.lbdb")
-    ap.add_argument("--inputs", type=Path, default=DEFAULT_RUN / "inputs.json")
+    ap.add_argument("--db", type=Path, default=SCALE1_RUN / "graph.lbdb")
+    ap.add_argument("--inputs", type=Path, default=SCALE1_RUN / "inputs.json")
     ap.add_argument("--results", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
-    if not a.db.exists():
-        raise SystemExit(f"{a.db}: no database (run `python -m bench.run --scale 1` first, "
-                         "or give --db and --inputs)")
-    result = compare(a.old, a.new, a.query, a.pairs, a.n, a.db, a.inputs)
+    given = scale1_inputs(a.db, a.inputs)
+    result = compare(a.old, a.new, a.query, a.pairs, a.n, a.db, a.inputs, given)
     s = result["summary"]
     print(f"{a.query}, {a.pairs} pairs of {a.n} inputs: p50 {s['old_p50_ms_mean']} -> "
           f"{s['new_p50_ms_mean']} ms ({s['p50_ms_change']:+.1%}), p95 "
           f"{s['old_p95_ms_mean']} -> {s['new_p95_ms_mean']} ms ({s['p95_ms_change']:+.1%})")
-    a.results.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    out = a.results / f"ab-{a.query}-{stamp}.json"
-    out.write_text(json.dumps(result, indent=2), encoding="utf-8")
-    print(f"written {out}")
+    print(f"written {write_result(a.results, f'ab-{a.query}', result)}")
     return result
 
 

@@ -18,13 +18,12 @@ p50/p95 and writes ``bench/results/cache-floor-<query>-<timestamp>.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS, WORK, summary_ms
+from bench.common import RESULTS, SCALE1_RUN, scale1_inputs, summary_ms, write_result
 
 QUERIES = ("accountability", "chain")  # the two that keep answer parts (queries.kept)
 
@@ -90,21 +89,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--kept", type=int, default=None, help="claims/references per half")
     ap.add_argument("--parts", type=int, default=None, help="organisations' parts per half")
     ap.add_argument("--rows", type=int, default=None, help="structure rows kept")
-    ap.add_argument("--db", type=Path, default=WORK / "run-1.0-7" / "graph.lbdb")
-    ap.add_argument("--inputs", type=Path, default=WORK / "run-1.0-7" / "inputs.json")
+    ap.add_argument("--db", type=Path, default=SCALE1_RUN / "graph.lbdb")
+    ap.add_argument("--inputs", type=Path, default=SCALE1_RUN / "inputs.json")
     ap.add_argument("--results", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
-    if not a.db.exists():
-        raise SystemExit(f"{a.db}: no database (run `python -m bench.run --scale 1` first, "
-                         "or give --db and --inputs)")
-    inputs = json.loads(a.inputs.read_text(encoding="utf-8"))
+    inputs = scale1_inputs(a.db, a.inputs)
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     out = measure(a.db, inputs, a.query, a.n, a.passes, a.kept, a.parts, a.rows)
     out.update(db=str(a.db), inputs=str(a.inputs), started=started)
-    a.results.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = a.results / f"cache-floor-{a.query}-{stamp}.json"
-    path.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    path = write_result(a.results, f"cache-floor-{a.query}", out)
     print(" | ".join(f"pass {i + 1}: p50 {p['p50_ms']} p95 {p['p95_ms']} ms"
                      for i, p in enumerate(out["passes"])))
     print(f"written {path}")

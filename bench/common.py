@@ -23,6 +23,26 @@ from urllib.parse import quote
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"  # every benchmark's results files
 WORK = REPO / "bench" / "work"  # the databases and inputs runs leave behind
+# what the published scale-1 command leaves (seed 7): the graph and inputs that the tools
+# timing one query against it (bench.ab, bench.cache_floor) default to
+SCALE1_RUN = WORK / "run-1.0-7"
+
+
+def scale1_inputs(db: Path, inputs: Path) -> dict[str, Any]:
+    """The inputs a one-query tool times, after checking that the run it needs exists."""
+    if not db.exists():
+        raise SystemExit(f"{db}: no database (run `python -m bench.run --scale 1` first, "
+                         "or give --db and --inputs)")
+    out: dict[str, Any] = json.loads(inputs.read_text(encoding="utf-8"))
+    return out
+
+
+def write_result(folder: Path, name: str, result: dict[str, Any]) -> Path:
+    """``result`` written as ``folder/<name>-<UTC timestamp>.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+    path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return path
 
 
 def pct(values: Sequence[float], q: float) -> float | None:
