@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import defaultdict
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from sys import intern
 from typing import Any
+
+import pyarrow.compute as pc
 
 from graph.dates import MAX_DAY, MIN_DAY, UNKNOWN, parse_date
 from graph.store import Store
@@ -31,6 +34,7 @@ from queries.cypher import gaps_acts_query, gaps_rel_query
 
 MAX_DEPTH = 20  # as queries.service.MAX_DEPTH
 HEADS_MEMO = 100_000  # chains (actor, date) remembered while scanning
+ORG_HEADS_MEMO = 200_000  # organisations' heads (organisation, interval) remembered
 
 Bound = tuple[str, int, int]  # (other end, from_lo, to_hi)
 
@@ -68,8 +72,13 @@ def gap_scan(store: Store, include_restricted: bool,
         if per is not None and include_restricted in per \
                 and per[include_restricted].generation == gen:
             return per[include_restricted]
-        with build_reader(store) as source:  # its pool is closed after the scan
-            scan = _Scanner(source, include_restricted, clusters).run(gen, weights)
+        # the tables are read through a reader whose pool is closed before the walk: the
+        # pages the reads touched (up to the reader's 1 GiB pool) stayed resident through
+        # the whole walk when it ran inside the reader, and made the scan the benchmark's
+        # peak (1,951 MiB at scale 1)
+        with build_reader(store) as source:
+            tables = _read(source, include_restricted)
+        scan = _Walk(tables, clusters).run(gen, weights)
         if per is None or any(s.generation != gen for s in per.values()):
             per = {}
             _CACHE[store] = per
@@ -85,185 +94,251 @@ def _hi(v: Any) -> int:
     return int(v) if v else MAX_DAY
 
 
-class _Scanner:
-    def __init__(self, store: Store, include_restricted: bool,
+@dataclass
+class _Tables:
+    """What the walk reads of the graph, visible claims only, each list in the order the
+    walk takes its evidence in (by other end, then claim id). Claim ids are not kept (the
+    walk names acts and persons, not claims), and ids are interned, so one node named by
+    several tables is one string: held through a walk of a few minutes, they were most of
+    the scan's memory."""
+
+    acts: dict[str, tuple[str, str, str | None, str | None]] = field(
+        default_factory=dict)  # id -> kind, name, subtype, date
+    with_incident: set[str] = field(default_factory=set)  # cases an incident resulted in
+    inc_cases: dict[str, list[str]] = field(default_factory=dict)
+    perps: dict[str, list[tuple[str, str, str | None]]] = field(
+        default_factory=dict)  # act -> (perpetrator, kind, role)
+    places: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (place, kind)
+    vic: dict[str, list[str]] = field(default_factory=dict)
+    det: dict[str, list[str]] = field(default_factory=dict)
+    jin: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (type, person)
+    jout: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (type, court)
+    names: dict[str, str] = field(default_factory=dict)
+    org_name: dict[str, str] = field(default_factory=dict)
+    holds_out: dict[str, list[Bound]] = field(default_factory=dict)
+    member_out: dict[str, list[Bound]] = field(default_factory=dict)
+    pin_out: dict[str, list[Bound]] = field(default_factory=dict)
+    parents: dict[str, list[Bound]] = field(default_factory=dict)
+    holders_in: dict[str, list[Bound]] = field(default_factory=dict)  # post -> holders
+    head_in: dict[str, list[tuple[str, str, int, int]]] = field(
+        default_factory=dict)  # org -> (head post, its name, from_lo, to_hi)
+
+
+_IDS = frozenset({"a", "b"})
+
+
+def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
+          order: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+    """Some columns of every claim of a type, as tuples, sorted by ``order`` (columns the
+    tuples need not carry: the claim id orders evidence without being kept). Sorted in
+    Arrow, so the walk's lists come in order without a Python sort of each."""
+    t = store.run_arrow(gaps_rel_query(rel_type))
+    if not t.num_rows:
+        return []
+    if order:
+        t = t.take(pc.sort_indices(t, sort_keys=[(c, "ascending") for c in order]))
+    cols: list[list[Any]] = []
+    for c in columns:
+        if c not in t.column_names:
+            cols.append([None] * t.num_rows)
+            continue
+        values = t.column(c).to_pylist()
+        cols.append([intern(v) for v in values] if c in _IDS else values)
+    del t
+    return list(zip(*cols))
+
+
+def _read(store: Store, inc: bool) -> _Tables:
+    def visible(restricted: Any) -> bool:
+        return inc or not restricted
+
+    tb = _Tables()
+    for kind in ("Incident", "Case"):
+        t = store.run_arrow(gaps_acts_query(kind))
+        if not t.num_rows:
+            continue
+        cols = {c: t.column(c).to_pylist() for c in t.column_names}
+        for i, nid in enumerate(cols["id"]):
+            if visible(cols["restricted"][i]):
+                tb.acts[intern(nid)] = (kind, cols["name"][i] or nid, cols["subtype"][i],
+                                        cols["at"][i])
+    acts = tb.acts
+    for a, b, ar, br in _rows(store, "RESULT_OF", ("a", "b", "ar", "br"), ("a", "b", "id")):
+        if a in acts and acts[a][0] == "Incident" and visible(ar):
+            tb.with_incident.add(b)
+            if visible(br):
+                tb.inc_cases.setdefault(a, []).append(b)
+    for a, b, bk, br, role, bn in _rows(store, "PERPETRATED_BY",
+                                        ("a", "b", "bkind", "br", "role", "bname"),
+                                        ("a", "b", "id")):
+        if a in acts and visible(br):
+            tb.perps.setdefault(a, []).append((b, bk, role))
+            if bk == "Person":
+                tb.names[b] = bn or b
+    for a, b, bk, br in _rows(store, "OCCURRED_AT", ("a", "b", "bkind", "br"),
+                              ("a", "b", "id")):
+        if a in acts and visible(br):
+            tb.places.setdefault(a, []).append((b, bk))
+    for a, b, ak, ar in _rows(store, "VICTIM_OF", ("a", "b", "akind", "ar"),
+                              ("b", "a", "id")):
+        if b in acts and ak == "Person" and visible(ar):
+            tb.vic.setdefault(b, []).append(a)
+    for a, b, bk, br in _rows(store, "DETAINED_AT", ("a", "b", "bkind", "br"),
+                              ("a", "b", "id")):
+        if bk == "Organization" and visible(br):
+            tb.det.setdefault(a, []).append(b)
+    for typ in ("JUDGE_IN", "PROSECUTOR_IN"):  # a case's judges, then its prosecutors
+        for a, b, ak, ar, an in _rows(store, typ, ("a", "b", "akind", "ar", "aname"),
+                                      ("b", "a", "id")):
+            if ak == "Person" and visible(ar):
+                tb.jin.setdefault(b, []).append((typ, a))
+                tb.names[a] = an or a
+    for typ in ("HEARD_BY", "UPHELD_BY"):
+        for a, b, bk, br in _rows(store, typ, ("a", "b", "bkind", "br"), ("a", "b", "id")):
+            if bk == "Organization" and visible(br):
+                tb.jout.setdefault(a, []).append((typ, b))
+    for a, b, ak, ar, br, an, flo, thi in _rows(
+            store, "HOLDS", ("a", "b", "akind", "ar", "br", "aname", "from_lo", "to_hi"),
+            ("b", "a", "id")):
+        if visible(br):
+            tb.holds_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
+        if ak == "Person" and visible(ar):
+            tb.holders_in.setdefault(b, []).append((a, _lo(flo), _hi(thi)))
+            tb.names.setdefault(a, an or a)
+    for a, b, bk, br, bn, flo, thi in _rows(
+            store, "MEMBER_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
+        if bk == "Organization" and visible(br):
+            tb.member_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
+            tb.org_name[b] = bn or b
+    for a, b, ak, bk, ar, br, an, bn, flo, thi, head in _rows(
+            store, "POSITION_IN", ("a", "b", "akind", "bkind", "ar", "br", "aname", "bname",
+                                   "from_lo", "to_hi", "is_head"), ("b", "a", "id")):
+        if bk == "Organization" and visible(br):
+            tb.pin_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
+            tb.org_name[b] = bn or b
+        if ak == "Position" and visible(ar) and head:
+            tb.head_in.setdefault(b, []).append((a, an or a, _lo(flo), _hi(thi)))
+    for a, b, bk, br, bn, flo, thi in _rows(
+            store, "PART_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
+        if bk == "Organization" and visible(br):
+            tb.parents.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
+            tb.org_name[b] = bn or b
+    return tb
+
+
+class _Walk:
+    """Every act, its actors, and the heads above them at its date, over ``_Tables``."""
+
+    def __init__(self, tables: _Tables,
                  clusters: Callable[[list[str]], dict[str, list[str]]]) -> None:
-        self.store = store
-        self.inc = include_restricted
+        self.tb = tables
         self.clusters_of = clusters
         self._clusters: dict[str, list[str]] = {}
+        self._details: dict[tuple[str, str], str] = {}
+        self._bounds: dict[str, list[int]] = {}
+        self._org_heads: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
+        self._heads: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
-    def visible(self, restricted: Any) -> bool:
-        return self.inc or not restricted
+    def cluster(self, pid: str) -> list[str]:
+        c = self._clusters.get(pid)
+        if c is None:
+            c = self.clusters_of([pid])[pid]
+            self._clusters[pid] = c
+        return c
 
-    def rows(self, rel_type: str, columns: tuple[str, ...]) -> list[tuple[Any, ...]]:
-        """Some columns of every claim of a type, as tuples (the Arrow table is dropped)."""
-        t = self.store.run_arrow(gaps_rel_query(rel_type))
-        if not t.num_rows:
-            return []
-        cols = [t.column(c).to_pylist() if c in t.column_names else [None] * t.num_rows
-                for c in columns]
-        return list(zip(*cols))
+    def head_detail(self, pos: str, pname: str, org: str) -> str:
+        """One shared string per (post, organisation): millions of reasons cite them."""
+        d = self._details.get((pos, org))
+        if d is None:
+            d = self._details[(pos, org)] = (
+                f"{pname} (head of {self.tb.org_name.get(org, org)})")
+        return d
+
+    def org_heads(self, org: str, lo: int, hi: int) -> list[tuple[str, str]]:
+        """(holder, detail) of the organisation's head posts not certainly invalid in
+        [lo, hi], in (post, claim, holder, claim) order, repeats included.
+
+        Kept per interval of the days where any of those claims starts or ends (as
+        ``queries.structure.Structure.interval``): every date in one interval gives the
+        same list. The top organisations are above almost every act, and listing their
+        heads again for each act was half the scan's time."""
+        bounds = self._bounds.get(org)
+        if bounds is None:
+            days: set[int] = set()
+            for pos, _, flo, thi in self.tb.head_in.get(org, ()):
+                days.update((flo, thi + 1))
+                for _, f2, t2 in self.tb.holders_in.get(pos, ()):
+                    days.update((f2, t2 + 1))
+            bounds = self._bounds[org] = sorted(days)
+        key = (org, bisect_right(bounds, lo), bisect_right(bounds, hi))
+        got = self._org_heads.get(key)
+        if got is None:
+            got = []
+            for pos, pname, flo, thi in self.tb.head_in.get(org, ()):
+                if flo > hi or thi < lo:
+                    continue
+                for person, f2, t2 in self.tb.holders_in.get(pos, ()):
+                    if not (f2 > hi or t2 < lo):
+                        got.append((person, self.head_detail(pos, pname, org)))
+            if len(self._org_heads) >= ORG_HEADS_MEMO:
+                self._org_heads.clear()
+            self._org_heads[key] = got
+        return got
+
+    def heads(self, who: str, kind: str, at_text: str, lo: int, hi: int
+              ) -> list[tuple[str, str]]:
+        """(person, detail) of the heads of every organisation at or above ``who`` at the
+        date, the first detail met per person (organisations in id order)."""
+        key = (who, at_text)
+        got = self._heads.get(key)
+        if got is not None:
+            return got
+        tb = self.tb
+        entry: set[str] = set()
+        if kind == "Person":
+            for m in self.cluster(who):
+                for pos, flo, thi in tb.holds_out.get(m, ()):
+                    if flo > hi or thi < lo:
+                        continue
+                    for org, f2, t2 in tb.pin_out.get(pos, ()):
+                        if not (f2 > hi or t2 < lo):
+                            entry.add(org)
+                for org, flo, thi in tb.member_out.get(m, ()):
+                    if not (flo > hi or thi < lo):
+                        entry.add(org)
+        else:
+            entry.add(who)
+        reach = set(entry)
+        frontier = entry
+        parents = tb.parents
+        for _ in range(MAX_DEPTH):
+            if not frontier:
+                break
+            nxt = {p for o in frontier for p, flo, thi in parents.get(o, ())
+                   if not (flo > hi or thi < lo) and p not in reach}
+            reach |= nxt
+            frontier = nxt
+        first_seen: dict[str, str] = {}  # a head met again adds nothing (first wins)
+        head_in = tb.head_in
+        for o in sorted(reach):
+            if o in head_in:
+                for person, detail in self.org_heads(o, lo, hi):
+                    if person not in first_seen:
+                        first_seen[person] = detail
+        out = list(first_seen.items())
+        if len(self._heads) >= HEADS_MEMO:
+            self._heads.clear()  # bounded: a million chains would not fit in memory
+        self._heads[key] = out
+        return out
 
     def run(self, gen: int, weights: dict[str, float]) -> GapScan:
         scan = GapScan(gen)
-        # -- acts ---------------------------------------------------------------------
-        acts: dict[str, tuple[str, str, str | None, str | None]] = {}  # id -> kind,name,sub,at
-        for kind in ("Incident", "Case"):
-            t = self.store.run_arrow(gaps_acts_query(kind))
-            if not t.num_rows:
-                continue
-            cols = {c: t.column(c).to_pylist() for c in t.column_names}
-            for i, nid in enumerate(cols["id"]):
-                if self.visible(cols["restricted"][i]):
-                    acts[nid] = (kind, cols["name"][i] or nid, cols["subtype"][i],
-                                 cols["at"][i])
-        inc_cases: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        with_incident: set[str] = set()
-        for a, b, cid, ar, br in self.rows("RESULT_OF", ("a", "b", "id", "ar", "br")):
-            if a in acts and acts[a][0] == "Incident" and self.visible(ar):
-                with_incident.add(b)
-                if self.visible(br):
-                    inc_cases[a].append((b, cid))
-        # -- first-level actors ---------------------------------------------------------
-        perps: dict[str, list[tuple[str, str, str, str | None]]] = defaultdict(list)
-        names: dict[str, str] = {}
-        for a, b, cid, bk, br, role, bn in self.rows(
-                "PERPETRATED_BY", ("a", "b", "id", "bkind", "br", "role", "bname")):
-            if a in acts and self.visible(br):
-                perps[a].append((b, cid, bk, role))
-                if bk == "Person":
-                    names[b] = bn or b
-        places: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for a, b, cid, bk, br in self.rows("OCCURRED_AT", ("a", "b", "id", "bkind", "br")):
-            if a in acts and self.visible(br):
-                places[a].append((b, cid, bk))
-        vic: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for a, b, cid, ak, ar in self.rows("VICTIM_OF", ("a", "b", "id", "akind", "ar")):
-            if b in acts and ak == "Person" and self.visible(ar):
-                vic[b].append((a, cid))
-        det: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for a, b, cid, bk, br in self.rows("DETAINED_AT", ("a", "b", "id", "bkind", "br")):
-            if bk == "Organization" and self.visible(br):
-                det[a].append((b, cid))
-        jin: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for typ in ("JUDGE_IN", "PROSECUTOR_IN"):
-            for a, b, cid, ak, ar, an in self.rows(typ, ("a", "b", "id", "akind", "ar",
-                                                         "aname")):
-                if ak == "Person" and self.visible(ar):
-                    jin[b].append((typ, a, cid))
-                    names[a] = an or a
-        jout: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-        for typ in ("HEARD_BY", "UPHELD_BY"):
-            for a, b, cid, bk, br in self.rows(typ, ("a", "b", "id", "bkind", "br")):
-                if bk == "Organization" and self.visible(br):
-                    jout[a].append((typ, b, cid))
-        # -- the hierarchy --------------------------------------------------------------
-        org_name: dict[str, str] = {}
-        holds_out: dict[str, list[Bound]] = defaultdict(list)
-        holders_in: dict[str, list[tuple[str, str, int, int]]] = defaultdict(list)
-        for a, b, cid, ak, ar, br, an, flo, thi in self.rows(
-                "HOLDS", ("a", "b", "id", "akind", "ar", "br", "aname", "from_lo", "to_hi")):
-            if self.visible(br):
-                holds_out[a].append((b, _lo(flo), _hi(thi)))
-            if ak == "Person" and self.visible(ar):
-                holders_in[b].append((a, cid, _lo(flo), _hi(thi)))
-                names.setdefault(a, an or a)
-        member_out: dict[str, list[Bound]] = defaultdict(list)
-        for a, b, bk, br, bn, flo, thi in self.rows(
-                "MEMBER_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
-            if bk == "Organization" and self.visible(br):
-                member_out[a].append((b, _lo(flo), _hi(thi)))
-                org_name[b] = bn or b
-        pin_out: dict[str, list[Bound]] = defaultdict(list)
-        head_in: dict[str, list[tuple[str, str, str, int, int]]] = defaultdict(list)
-        for a, b, cid, ak, bk, ar, br, an, bn, flo, thi, head in self.rows(
-                "POSITION_IN", ("a", "b", "id", "akind", "bkind", "ar", "br", "aname", "bname",
-                                "from_lo", "to_hi", "is_head")):
-            if bk == "Organization" and self.visible(br):
-                pin_out[a].append((b, _lo(flo), _hi(thi)))
-                org_name[b] = bn or b
-            if ak == "Position" and self.visible(ar) and head:
-                head_in[b].append((a, cid, an or a, _lo(flo), _hi(thi)))
-        parents: dict[str, list[Bound]] = defaultdict(list)
-        for a, b, bk, br, an, bn, flo, thi in self.rows(
-                "PART_OF", ("a", "b", "bkind", "br", "aname", "bname", "from_lo", "to_hi")):
-            if bk == "Organization" and self.visible(br):
-                parents[a].append((b, _lo(flo), _hi(thi)))
-                org_name[b] = bn or b
-        for held in holders_in.values():
-            held.sort(key=lambda t: (t[0], t[1]))
-        for posts in head_in.values():
-            posts.sort(key=lambda t: (t[0], t[1]))
-        heads_memo: dict[tuple[str, str], list[tuple[str, str]]] = {}
-
-        def cluster(pid: str) -> list[str]:
-            c = self._clusters.get(pid)
-            if c is None:
-                c = self.clusters_of([pid])[pid]
-                self._clusters[pid] = c
-            return c
-
-        def heads(who: str, kind: str, at_text: str, lo: int, hi: int
-                  ) -> list[tuple[str, str]]:
-            key = (who, at_text)
-            got = heads_memo.get(key)
-            if got is not None:
-                return got
-            entry: set[str] = set()
-            if kind == "Person":
-                for m in cluster(who):
-                    for pos, flo, thi in holds_out.get(m, ()):
-                        if flo > hi or thi < lo:
-                            continue
-                        for org, f2, t2 in pin_out.get(pos, ()):
-                            if not (f2 > hi or t2 < lo):
-                                entry.add(org)
-                    for org, flo, thi in member_out.get(m, ()):
-                        if not (flo > hi or thi < lo):
-                            entry.add(org)
-            else:
-                entry.add(who)
-            reach = set(entry)
-            frontier = entry
-            for _ in range(MAX_DEPTH):
-                if not frontier:
-                    break
-                nxt = {p for o in frontier for p, flo, thi in parents.get(o, ())
-                       if not (flo > hi or thi < lo) and p not in reach}
-                reach |= nxt
-                frontier = nxt
-            first_seen: dict[str, str] = {}  # a head met again adds nothing (first wins)
-            for o in sorted(reach):
-                for pos, _, pname, flo, thi in head_in.get(o, ()):
-                    if flo > hi or thi < lo:
-                        continue
-                    for person, _, f2, t2 in holders_in.get(pos, ()):
-                        if person not in first_seen and not (f2 > hi or t2 < lo):
-                            first_seen[person] = head_detail(pos, pname, o)
-            out = list(first_seen.items())
-            if len(heads_memo) >= HEADS_MEMO:
-                heads_memo.clear()  # bounded: a million chains would not fit in memory
-            heads_memo[key] = out
-            return out
-
-        details: dict[tuple[str, str], str] = {}
-
-        def head_detail(pos: str, pname: str, org: str) -> str:
-            """One shared string per (post, organisation): millions of reasons cite them."""
-            d = details.get((pos, org))
-            if d is None:
-                d = details[(pos, org)] = f"{pname} (head of {org_name.get(org, org)})"
-            return d
-
-        for lst2 in (perps, places, inc_cases, vic, det, jin, jout):
-            for v2 in lst2.values():
-                v2.sort()
-        # -- the walk, act by act -------------------------------------------------------
+        tb = self.tb
         people, score, total, shown = scan.people, scan.score, scan.total, scan.shown
-        for act_id in sorted(acts):
-            kind, aname, sub, at_text = acts[act_id]
-            if kind == "Case" and act_id in with_incident:
+        names = tb.names
+        for act_id in sorted(tb.acts):
+            kind, aname, sub, at_text = tb.acts[act_id]
+            if kind == "Case" and act_id in tb.with_incident:
                 continue
             scan.act_names[act_id] = aname
             at = parse_date(at_text) if at_text else UNKNOWN
@@ -271,24 +346,24 @@ class _Scanner:
             if kind == "Incident":
                 # claims out of the act in (type, other, id) order: OCCURRED_AT, then
                 # PERPETRATED_BY (RESULT_OF only leads to cases)
-                for org, _, bk in places.get(act_id, ()):
+                for org, bk in tb.places.get(act_id, ()):
                     if bk == "Organization":
                         first.append((org, bk, "custodial",
                                       f"place of {(sub or 'the act').replace('_', ' ')}"))
-                for who, _, bk, role in perps.get(act_id, ()):
+                for who, bk, role in tb.perps.get(act_id, ()):
                     r = "inciting" if (role or "").lower().startswith("incit") else "direct"
                     first.append((who, bk, r, role or "perpetrator"))
-                for victim, _ in vic.get(act_id, ()):
-                    for org, _ in det.get(victim, ()):
+                for victim in tb.vic.get(act_id, ()):
+                    for org in tb.det.get(victim, ()):
                         first.append((org, "Organization", "custodial", "place of detention"))
-                cases = [c for c, _ in inc_cases.get(act_id, ())]
+                cases = tb.inc_cases.get(act_id, [])
             else:
                 cases = [act_id]
             for c in cases:
-                for typ, person, _ in jin.get(c, ()):
+                for typ, person in tb.jin.get(c, ()):
                     first.append((person, "Person", "judicial",
                                   "judge" if typ == "JUDGE_IN" else "prosecutor"))
-                for typ, org, _ in jout.get(c, ()):
+                for typ, org in tb.jout.get(c, ()):
                     first.append((org, "Organization", "judicial",
                                   "trial court" if typ == "HEARD_BY" else "upheld the sentence"))
             here: dict[str, dict[str, str]] = {}  # person -> role -> detail (first seen)
@@ -299,7 +374,7 @@ class _Scanner:
                 # an undated act has no holder of a head post above it that can be decided
                 # (accountability lists the posts): nobody is implicated as its superior
                 if wkind in ("Person", "Organization") and at.known:
-                    for h, hdetail in heads(who, wkind, at.text, at.lo, at.hi):
+                    for h, hdetail in self.heads(who, wkind, at.text, at.lo, at.hi):
                         if h not in people:
                             people[h] = names.get(h, h)
                         here.setdefault(h, {}).setdefault("superior", hdetail)
