@@ -201,8 +201,8 @@ SHARED_ENV = "ACCGRAPH_SHARED_CACHES"  # "0": never share; a directory: put them
 # size, read once at import; tests share a small database's caches across processes)
 SHARED_MIN = int(os.environ.get("ACCGRAPH_SHARED_MIN_BYTES") or BUILD_READER_MIN)
 _SHARED_MODULES = ("queries.chunked", "queries.search", "queries.structure",
-                   "queries.projection", "queries.cypher", "graph.names", "graph.model",
-                   "graph.dates")
+                   "queries.projection", "queries.gaps", "queries.cypher", "graph.names",
+                   "graph.model", "graph.dates")
 
 
 @functools.cache

@@ -17,6 +17,8 @@ evidence, so that the first reason recorded for a person and act is the same.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import weakref
 from bisect import bisect_right
@@ -25,11 +27,14 @@ from dataclasses import dataclass, field
 from sys import intern
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.dates import MAX_DAY, MIN_DAY, UNKNOWN, parse_date
 from graph.store import Store
-from queries.chunked import build_reader
+from queries.chunked import Arrays, build_reader, release_memory, shared, table_pool
+from queries.column_reader import reader
 from queries.cypher import gaps_acts_query, gaps_rel_query
 
 MAX_DEPTH = 20  # as queries.service.MAX_DEPTH
@@ -42,20 +47,83 @@ Bound = tuple[str, int, int]  # (other end, from_lo, to_hi)
 REASONS_SHOWN = 50  # reasons listed per person (all are counted and scored)
 
 
-@dataclass
 class GapScan:
     """Persons implicated in acts: name, score (per act, the weight of the strongest
     role), how many (act, role) reasons, and the first ``REASONS_SHOWN`` of them in (act,
     role) order as (act, role, detail). Only these are kept: at a million nodes the head
     of a top organisation is a superior in every act below it (tens of millions of reasons
-    over all persons), far more than memory or an answer can hold."""
+    over all persons), far more than memory or an answer can hold.
 
-    generation: int
-    people: dict[str, str] = field(default_factory=dict)
-    score: dict[str, float] = field(default_factory=dict)
-    total: dict[str, int] = field(default_factory=dict)
-    shown: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)
-    act_names: dict[str, str] = field(default_factory=dict)
+    Held as arrays (``_compact``), the reasons as numbers into the acts, roles and details:
+    as Python tuples the 2.5 million reasons shown at scale 1 took about 400 MiB in each
+    worker that had answered a gaps question. The arrays are shared by the processes
+    serving one read-only database like the hierarchy (``queries.chunked.shared``): one
+    build and one copy for all of them."""
+
+    def __init__(self, generation: int, arrays: Arrays) -> None:
+        self.generation = generation
+        self.ids: list[str] = arrays["person_id"].to_pylist()
+        self.names: list[str] = arrays["person_name"].to_pylist()
+        self.scores: list[float] = arrays["score"].tolist()
+        self._row = {pid: i for i, pid in enumerate(self.ids)}
+        self._total: np.ndarray = arrays["total"]
+        self._ptr: np.ndarray = arrays["reason_ptr"]
+        self._act: np.ndarray = arrays["reason_act"]
+        self._role: np.ndarray = arrays["reason_role"]
+        self._detail: np.ndarray = arrays["reason_detail"]
+        self._roles: list[str] = arrays["role"].to_pylist()
+        self._act_id = reader(arrays["act_id"])
+        self._act_name = reader(arrays["act_name"])
+        self._detail_text = reader(arrays["detail"])
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def total(self, pid: str) -> int:
+        return int(self._total[self._row[pid]])
+
+    def reasons(self, pid: str) -> list[tuple[str, str | None, str, str]]:
+        """(act id, act name, role, detail) of the person's reasons shown."""
+        i = self._row[pid]
+        lo, hi = int(self._ptr[i]), int(self._ptr[i + 1])
+        return [(self._act_id(a), self._act_name(a), self._roles[r], self._detail_text(d))
+                for a, r, d in zip(self._act[lo:hi].tolist(), self._role[lo:hi].tolist(),
+                                   self._detail[lo:hi].tolist())]
+
+
+def _compact(people: dict[str, str], score: dict[str, float], total: dict[str, int],
+             shown: dict[str, list[tuple[str, str, str]]], act_names: dict[str, str],
+             roles: list[str]) -> Arrays:
+    """The walk's result as ``GapScan``'s arrays: acts and details named once, only the
+    acts some reason shown cites."""
+    ids = list(people)
+    acts: dict[str, int] = {}
+    details: dict[str, int] = {}
+    role_of = {r: i for i, r in enumerate(roles)}
+    ptr = [0]
+    r_act: list[int] = []
+    r_role: list[int] = []
+    r_detail: list[int] = []
+    for pid in ids:
+        for act_id, role, detail in shown.get(pid, ()):
+            r_act.append(acts.setdefault(act_id, len(acts)))
+            r_role.append(role_of[role])
+            r_detail.append(details.setdefault(detail, len(details)))
+        ptr.append(len(r_act))
+    return {
+        "person_id": pa.array(ids, pa.large_string()),
+        "person_name": pa.array([people[p] for p in ids], pa.large_string()),
+        "score": np.array([score.get(p, 0.0) for p in ids], dtype=np.float64),
+        "total": np.array([total.get(p, 0) for p in ids], dtype=np.int64),
+        "reason_ptr": np.array(ptr, dtype=np.int64),
+        "reason_act": np.array(r_act, dtype=np.int32),
+        "reason_role": np.array(r_role, dtype=np.int8),
+        "reason_detail": np.array(r_detail, dtype=np.int32),
+        "act_id": pa.array(list(acts), pa.large_string()),
+        "act_name": pa.array([act_names.get(a) for a in acts], pa.large_string()),
+        "detail": pa.array(list(details), pa.large_string()),
+        "role": pa.array(roles, pa.large_string()),
+    }
 
 
 _CACHE: weakref.WeakKeyDictionary[Store, dict[bool, GapScan]] = weakref.WeakKeyDictionary()
@@ -65,20 +133,32 @@ _LOCK = threading.Lock()
 def gap_scan(store: Store, include_restricted: bool,
              clusters: Callable[[list[str]], dict[str, list[str]]],
              weights: dict[str, float]) -> GapScan:
-    """The scan for this store's generation and view (built on first use)."""
+    """The scan for this store's generation and view (built on first use; for a read-only
+    database, built by the first process that needs it and mapped by the others)."""
     gen = store.generation
     with _LOCK:
         per = _CACHE.get(store)
         if per is not None and include_restricted in per \
                 and per[include_restricted].generation == gen:
             return per[include_restricted]
-        # the tables are read through a reader whose pool is closed before the walk: the
-        # pages the reads touched (up to the reader's 1 GiB pool) stayed resident through
-        # the whole walk when it ran inside the reader, and made the scan the benchmark's
-        # peak (1,951 MiB at scale 1)
-        with build_reader(store) as source:
-            tables = _read(source, include_restricted)
-        scan = _Walk(tables, clusters).run(gen, weights)
+
+        def build() -> Arrays:
+            # each table is read through a reader of its own, closed once its rows are
+            # Python tuples, so the walk runs with no reader open: the pages the reads
+            # touched (up to a reader's pool) stayed resident through the whole walk when
+            # it ran inside one reader, and made the scan the benchmark's peak (1,951 MiB)
+            walk = _Walk(_read(store, include_restricted), clusters)
+            found = walk.run(weights)
+            del walk  # its tables and memos go before the arrays are built
+            release_memory()
+            return _compact(*found, list(weights))
+
+        view = "all" if include_restricted else "public"
+        weighed = hashlib.sha256(json.dumps(sorted(weights.items())).encode()).hexdigest()
+        arrays = shared(store, f"gaps-{view}-{weighed[:12]}", build,
+                        lambda arrays: (arrays, {}), lambda arrays, _: arrays, touch=False)
+        release_memory()  # the walk's temporaries, hundreds of MB
+        scan = GapScan(gen, arrays)
         if per is None or any(s.generation != gen for s in per.values()):
             per = {}
             _CACHE[store] = per
@@ -132,32 +212,38 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
     """Some columns of every claim of a type, as tuples, sorted by ``order`` (columns the
     tuples need not carry: the claim id orders evidence without being kept). Sorted in
     Arrow, so the walk's lists come in order without a Python sort of each."""
-    t = store.run_arrow(gaps_rel_query(rel_type))
-    if not t.num_rows:
-        return []
-    if order:
-        t = t.take(pc.sort_indices(t, sort_keys=[(c, "ascending") for c in order]))
-    cols: list[list[Any]] = []
-    for c in columns:
-        if c not in t.column_names:
-            cols.append([None] * t.num_rows)
-            continue
-        values = t.column(c).to_pylist()
-        cols.append([intern(v) for v in values] if c in _IDS else values)
-    del t
+    with build_reader(store, table_pool()) as source:
+        t = source.run_arrow(gaps_rel_query(rel_type))
+        if not t.num_rows:
+            return []
+        if order:
+            t = t.take(pc.sort_indices(t, sort_keys=[(c, "ascending") for c in order]))
+        cols: list[list[Any]] = []
+        for c in columns:
+            if c not in t.column_names:
+                cols.append([None] * t.num_rows)
+                continue
+            values = t.column(c).to_pylist()
+            cols.append([intern(v) for v in values] if c in _IDS else values)
+        del t
     return list(zip(*cols))
 
 
 def _read(store: Store, inc: bool) -> _Tables:
+    """The tables, a reader each (``_rows``; ``queries.chunked.table_pool``, as the
+    hierarchy reads its own): one reader for all of them kept every earlier read's pages
+    in its pool."""
     def visible(restricted: Any) -> bool:
         return inc or not restricted
 
     tb = _Tables()
     for kind in ("Incident", "Case"):
-        t = store.run_arrow(gaps_acts_query(kind))
-        if not t.num_rows:
+        with build_reader(store, table_pool()) as source:
+            t = source.run_arrow(gaps_acts_query(kind))
+            cols = {c: t.column(c).to_pylist() for c in t.column_names}
+            del t
+        if not cols.get("id"):
             continue
-        cols = {c: t.column(c).to_pylist() for c in t.column_names}
         for i, nid in enumerate(cols["id"]):
             if visible(cols["restricted"][i]):
                 tb.acts[intern(nid)] = (kind, cols["name"][i] or nid, cols["subtype"][i],
@@ -331,16 +417,22 @@ class _Walk:
         self._heads[key] = out
         return out
 
-    def run(self, gen: int, weights: dict[str, float]) -> GapScan:
-        scan = GapScan(gen)
+    def run(self, weights: dict[str, float]) -> tuple[
+            dict[str, str], dict[str, float], dict[str, int],
+            dict[str, list[tuple[str, str, str]]], dict[str, str]]:
+        """(people, score, total, shown, act_names): ``_compact``'s inputs."""
         tb = self.tb
-        people, score, total, shown = scan.people, scan.score, scan.total, scan.shown
+        people: dict[str, str] = {}
+        score: dict[str, float] = {}
+        total: dict[str, int] = {}
+        shown: dict[str, list[tuple[str, str, str]]] = {}
+        act_names: dict[str, str] = {}
         names = tb.names
         for act_id in sorted(tb.acts):
             kind, aname, sub, at_text = tb.acts[act_id]
             if kind == "Case" and act_id in tb.with_incident:
                 continue
-            scan.act_names[act_id] = aname
+            act_names[act_id] = aname
             at = parse_date(at_text) if at_text else UNKNOWN
             first: list[tuple[str, str, str, str]] = []  # who, kind, role, detail
             if kind == "Incident":
@@ -387,4 +479,4 @@ class _Walk:
                     if len(lst) >= REASONS_SHOWN:
                         break
                     lst.append((act_id, role, detail))
-        return scan
+        return people, score, total, shown, act_names

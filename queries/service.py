@@ -1321,20 +1321,20 @@ class GraphQueries:
             raise BadParameter("limit", "must be at least 1")
         ans = A.GapsAnswer(authority=auth)
         scan = gap_scan(self.store, self.include_restricted, self._clusters, ROLE_WEIGHT)
-        if not scan.people:
+        if not len(scan):
             return ans
-        sanc = self._sanctions(self._clusters(scan.people))
-        ranked = sorted((-scan.score[pid], (pname or "").lower(), pid)
-                        for pid, pname in scan.people.items()
+        sanc = self._sanctions(self._clusters(scan.ids))
+        ranked = sorted((-score, (pname or "").lower(), pid, pname)
+                        for pid, pname, score in zip(scan.ids, scan.names, scan.scores)
                         if not any(s.active for s in sanc.get(pid, {}).get(auth, [])))
         ans.total = len(ranked)
-        for neg_score, _, pid in ranked[:limit]:
+        for neg_score, _, pid, pname in ranked[:limit]:
             rs = [A.GapReason(role=role, detail=detail, act_id=act_id,  # type: ignore[arg-type]
-                              act_name=scan.act_names.get(act_id))
-                  for act_id, role, detail in scan.shown[pid]]
+                              act_name=act_name)
+                  for act_id, act_name, role, detail in scan.reasons(pid)]
             ans.gaps.append(A.Gap(
-                person=A.EntityRef(id=pid, kind="Person", name=scan.people[pid]),
-                score=-neg_score, reasons=rs, reasons_total=scan.total[pid],
+                person=A.EntityRef(id=pid, kind="Person", name=pname),
+                score=-neg_score, reasons=rs, reasons_total=scan.total(pid),
                 other_sanctions={k: v for k, v in sanc.get(pid, {}).items()}))
         return self._finish(ans)
 
