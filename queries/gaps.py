@@ -23,9 +23,10 @@ import threading
 import weakref
 from bisect import bisect_right
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from sys import intern
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -35,7 +36,7 @@ from graph.dates import MAX_DAY, MIN_DAY, UNKNOWN, parse_date
 from graph.store import Store
 from queries.chunked import Arrays, build_reader, release_memory, shared, table_pool
 from queries.column_reader import reader
-from queries.cypher import gaps_acts_query, gaps_rel_query
+from queries.cypher import GAPS_TYPES, gaps_acts_query, gaps_rel_query
 
 MAX_DEPTH = 20  # as queries.service.MAX_DEPTH
 HEADS_MEMO = 100_000  # chains (actor, date) remembered while scanning
@@ -130,11 +131,32 @@ _CACHE: weakref.WeakKeyDictionary[Store, dict[bool, GapScan]] = weakref.WeakKeyD
 _LOCK = threading.Lock()
 
 
+class Progress(Protocol):
+    """What shows a long scan's progress (``ingest.progress.Progress`` is one): a task with
+    a total, ticked as it advances."""
+
+    def task(self, description: str, total: int | None = None
+             ) -> AbstractContextManager[Callable[[int], None]]: ...
+
+
+def _task(progress: Progress | None, description: str, total: int
+          ) -> AbstractContextManager[Callable[[int], None]]:
+    if progress is None:
+        return nullcontext(_no_tick)
+    return progress.task(description, total)
+
+
+def _no_tick(n: int = 1) -> None:
+    return None
+
+
 def gap_scan(store: Store, include_restricted: bool,
              clusters: Callable[[list[str]], dict[str, list[str]]],
-             weights: dict[str, float]) -> GapScan:
+             weights: dict[str, float], progress: Progress | None = None) -> GapScan:
     """The scan for this store's generation and view (built on first use; for a read-only
-    database, built by the first process that needs it and mapped by the others)."""
+    database, built by the first process that needs it and mapped by the others).
+    ``progress`` shows the build (about 95 s at scale 1: the tables read, the acts walked);
+    a scan already built or mapped shows none."""
     gen = store.generation
     with _LOCK:
         per = _CACHE.get(store)
@@ -147,8 +169,11 @@ def gap_scan(store: Store, include_restricted: bool,
             # Python tuples, so the walk runs with no reader open: the pages the reads
             # touched (up to a reader's pool) stayed resident through the whole walk when
             # it ran inside one reader, and made the scan the benchmark's peak (1,951 MiB)
-            walk = _Walk(_read(store, include_restricted), clusters)
-            found = walk.run(weights)
+            with _task(progress, "gaps: reading the relation tables",
+                       len(GAPS_TYPES) + 2) as tick:
+                walk = _Walk(_read(store, include_restricted, tick), clusters)
+            with _task(progress, "gaps: walking every act", len(walk.tb.acts)) as tick:
+                found = walk.run(weights, tick)
             del walk  # its tables and memos go before the arrays are built
             release_memory()
             return _compact(*found, list(weights))
@@ -208,13 +233,15 @@ _IDS = frozenset({"a", "b"})
 
 
 def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
-          order: tuple[str, ...] = ()) -> list[tuple[Any, ...]]:
+          order: tuple[str, ...] = (), tick: Callable[[int], None] = _no_tick
+          ) -> list[tuple[Any, ...]]:
     """Some columns of every claim of a type, as tuples, sorted by ``order`` (columns the
     tuples need not carry: the claim id orders evidence without being kept). Sorted in
     Arrow, so the walk's lists come in order without a Python sort of each."""
     with build_reader(store, table_pool()) as source:
         t = source.run_arrow(gaps_rel_query(rel_type))
         if not t.num_rows:
+            tick(1)
             return []
         if order:
             t = t.take(pc.sort_indices(t, sort_keys=[(c, "ascending") for c in order]))
@@ -226,10 +253,11 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
             values = t.column(c).to_pylist()
             cols.append([intern(v) for v in values] if c in _IDS else values)
         del t
+    tick(1)
     return list(zip(*cols))
 
 
-def _read(store: Store, inc: bool) -> _Tables:
+def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _Tables:
     """The tables, a reader each (``_rows``; ``queries.chunked.table_pool``, as the
     hierarchy reads its own): one reader for all of them kept every earlier read's pages
     in its pool."""
@@ -237,11 +265,17 @@ def _read(store: Store, inc: bool) -> _Tables:
         return inc or not restricted
 
     tb = _Tables()
+
+    def rows(rel_type: str, columns: tuple[str, ...], order: tuple[str, ...] = ()
+             ) -> list[tuple[Any, ...]]:
+        return _rows(store, rel_type, columns, order, tick)
+
     for kind in ("Incident", "Case"):
         with build_reader(store, table_pool()) as source:
             t = source.run_arrow(gaps_acts_query(kind))
             cols = {c: t.column(c).to_pylist() for c in t.column_names}
             del t
+        tick(1)
         if not cols.get("id"):
             continue
         for i, nid in enumerate(cols["id"]):
@@ -249,63 +283,63 @@ def _read(store: Store, inc: bool) -> _Tables:
                 tb.acts[intern(nid)] = (kind, cols["name"][i] or nid, cols["subtype"][i],
                                         cols["at"][i])
     acts = tb.acts
-    for a, b, ar, br in _rows(store, "RESULT_OF", ("a", "b", "ar", "br"), ("a", "b", "id")):
+    for a, b, ar, br in rows("RESULT_OF", ("a", "b", "ar", "br"), ("a", "b", "id")):
         if a in acts and acts[a][0] == "Incident" and visible(ar):
             tb.with_incident.add(b)
             if visible(br):
                 tb.inc_cases.setdefault(a, []).append(b)
-    for a, b, bk, br, role, bn in _rows(store, "PERPETRATED_BY",
+    for a, b, bk, br, role, bn in rows("PERPETRATED_BY",
                                         ("a", "b", "bkind", "br", "role", "bname"),
                                         ("a", "b", "id")):
         if a in acts and visible(br):
             tb.perps.setdefault(a, []).append((b, bk, role))
             if bk == "Person":
                 tb.names[b] = bn or b
-    for a, b, bk, br in _rows(store, "OCCURRED_AT", ("a", "b", "bkind", "br"),
+    for a, b, bk, br in rows("OCCURRED_AT", ("a", "b", "bkind", "br"),
                               ("a", "b", "id")):
         if a in acts and visible(br):
             tb.places.setdefault(a, []).append((b, bk))
-    for a, b, ak, ar in _rows(store, "VICTIM_OF", ("a", "b", "akind", "ar"),
+    for a, b, ak, ar in rows("VICTIM_OF", ("a", "b", "akind", "ar"),
                               ("b", "a", "id")):
         if b in acts and ak == "Person" and visible(ar):
             tb.vic.setdefault(b, []).append(a)
-    for a, b, bk, br in _rows(store, "DETAINED_AT", ("a", "b", "bkind", "br"),
+    for a, b, bk, br in rows("DETAINED_AT", ("a", "b", "bkind", "br"),
                               ("a", "b", "id")):
         if bk == "Organization" and visible(br):
             tb.det.setdefault(a, []).append(b)
     for typ in ("JUDGE_IN", "PROSECUTOR_IN"):  # a case's judges, then its prosecutors
-        for a, b, ak, ar, an in _rows(store, typ, ("a", "b", "akind", "ar", "aname"),
+        for a, b, ak, ar, an in rows(typ, ("a", "b", "akind", "ar", "aname"),
                                       ("b", "a", "id")):
             if ak == "Person" and visible(ar):
                 tb.jin.setdefault(b, []).append((typ, a))
                 tb.names[a] = an or a
     for typ in ("HEARD_BY", "UPHELD_BY"):
-        for a, b, bk, br in _rows(store, typ, ("a", "b", "bkind", "br"), ("a", "b", "id")):
+        for a, b, bk, br in rows(typ, ("a", "b", "bkind", "br"), ("a", "b", "id")):
             if bk == "Organization" and visible(br):
                 tb.jout.setdefault(a, []).append((typ, b))
-    for a, b, ak, ar, br, an, flo, thi in _rows(
-            store, "HOLDS", ("a", "b", "akind", "ar", "br", "aname", "from_lo", "to_hi"),
+    for a, b, ak, ar, br, an, flo, thi in rows(
+            "HOLDS", ("a", "b", "akind", "ar", "br", "aname", "from_lo", "to_hi"),
             ("b", "a", "id")):
         if visible(br):
             tb.holds_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
         if ak == "Person" and visible(ar):
             tb.holders_in.setdefault(b, []).append((a, _lo(flo), _hi(thi)))
             tb.names.setdefault(a, an or a)
-    for a, b, bk, br, bn, flo, thi in _rows(
-            store, "MEMBER_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
+    for a, b, bk, br, bn, flo, thi in rows(
+            "MEMBER_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
         if bk == "Organization" and visible(br):
             tb.member_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
             tb.org_name[b] = bn or b
-    for a, b, ak, bk, ar, br, an, bn, flo, thi, head in _rows(
-            store, "POSITION_IN", ("a", "b", "akind", "bkind", "ar", "br", "aname", "bname",
+    for a, b, ak, bk, ar, br, an, bn, flo, thi, head in rows(
+            "POSITION_IN", ("a", "b", "akind", "bkind", "ar", "br", "aname", "bname",
                                    "from_lo", "to_hi", "is_head"), ("b", "a", "id")):
         if bk == "Organization" and visible(br):
             tb.pin_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
             tb.org_name[b] = bn or b
         if ak == "Position" and visible(ar) and head:
             tb.head_in.setdefault(b, []).append((a, an or a, _lo(flo), _hi(thi)))
-    for a, b, bk, br, bn, flo, thi in _rows(
-            store, "PART_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
+    for a, b, bk, br, bn, flo, thi in rows(
+            "PART_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
         if bk == "Organization" and visible(br):
             tb.parents.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
             tb.org_name[b] = bn or b
@@ -417,7 +451,8 @@ class _Walk:
         self._heads[key] = out
         return out
 
-    def run(self, weights: dict[str, float]) -> tuple[
+    def run(self, weights: dict[str, float], tick: Callable[[int], None] = _no_tick
+            ) -> tuple[
             dict[str, str], dict[str, float], dict[str, int],
             dict[str, list[tuple[str, str, str]]], dict[str, str]]:
         """(people, score, total, shown, act_names): ``_compact``'s inputs."""
@@ -428,7 +463,9 @@ class _Walk:
         shown: dict[str, list[tuple[str, str, str]]] = {}
         act_names: dict[str, str] = {}
         names = tb.names
-        for act_id in sorted(tb.acts):
+        for done, act_id in enumerate(sorted(tb.acts), 1):
+            if not done % 1000:
+                tick(1000)
             kind, aname, sub, at_text = tb.acts[act_id]
             if kind == "Case" and act_id in tb.with_incident:
                 continue
@@ -479,4 +516,5 @@ class _Walk:
                     if len(lst) >= REASONS_SHOWN:
                         break
                     lst.append((act_id, role, detail))
+        tick(len(tb.acts) % 1000)
         return people, score, total, shown, act_names

@@ -195,9 +195,9 @@ def test_the_gap_scan_walks_after_its_reader_is_closed(
     real_run = G._Walk.run
     open_at_walk: list[list[bool]] = []
 
-    def run(self: G._Walk, weights: dict[str, float]) -> Any:
+    def run(self: G._Walk, weights: dict[str, float], tick: Any) -> Any:
         open_at_walk.append([bool(r._pool) for r in through_reader])
-        return real_run(self, weights)
+        return real_run(self, weights, tick)
 
     monkeypatch.setattr(G._Walk, "run", run)
     answers: list[Any] = []

@@ -92,3 +92,17 @@ def test_ambiguous_lists_candidates(seed_db: Path) -> None:
     code, _, err = run(seed_db, "chain", "Revolutionary Court", "--at", "2026")
     assert code == 2
     assert TRC in err and "org:rasht-revolutionary-court" in err
+
+
+def test_gaps_shows_the_scan_progress(seed_db: Path) -> None:
+    """The first gaps question scans every act (minutes at a million nodes): the command
+    shows the tables read and the acts walked on stderr, and nothing with --quiet or
+    --json (stdout keeps only the answer)."""
+    code, out, err = run(seed_db, "gaps", "--authority", "EU")
+    assert code == 0, err
+    assert "gaps: reading the relation tables" in err and "15/15" in err
+    assert "gaps: walking every act" in err
+    assert "walking" not in out
+    for quiet in (["--quiet"], ["--json"]):
+        code, out, err = run(seed_db, "gaps", "--authority", "EU", *quiet)
+        assert code == 0 and "walking" not in err + out
