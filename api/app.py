@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api import problems
+from api.gaps_gate import GapsGate
 from api.guard import AnswerCache
 from api.security import AdminStore
 from api.warmup import DEFAULT_WAIT_SECONDS, WarmUp
@@ -161,6 +162,7 @@ def create_app(store: Store, admin: AdminStore, *, title: str = "accountability-
     app.state.answer_cache = (AnswerCache(int(answer_cache_mib * 2**20))
                               if answer_cache_mib > 0 else None)
     app.state.warmup = WarmUp(ready_wait_seconds)
+    app.state.gaps_gate = GapsGate(ready_wait_seconds)
     if warm_up:
         app.state.warmup.start(store)
     else:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from api.gaps_gate import GapsGate
 from api.problems import ApiProblem
 from api.security import AdminStore, Principal, Role
 from api.warmup import WarmUp
@@ -88,13 +89,22 @@ class ServedQueries(GraphQueries):
     resolving an entity given by name) first waits, bounded, for the background build
     (``api.warmup``), so no request builds the index itself or hangs behind a build."""
 
-    def __init__(self, store: Store, *, include_restricted: bool, gate: WarmUp) -> None:
+    def __init__(self, store: Store, *, include_restricted: bool, gate: WarmUp,
+                 gaps_gate: GapsGate | None = None) -> None:
         super().__init__(store, include_restricted=include_restricted)
         self._gate = gate
+        self._gaps_gate = gaps_gate
 
     def search(self, text: str, limit: int = 20, kinds: list[str] | None = None) -> Any:
         self._gate.wait()
         return super().search(text, limit=limit, kinds=kinds)
+
+    def gaps(self, authority: str, limit: int = 100, progress: Any = None) -> Any:
+        """Behind the gaps gate (``api.gaps_gate``): the scan is built in the background,
+        not inside a request that would hang for a minute and a half."""
+        if self._gaps_gate is not None:
+            self._gaps_gate.wait(self)
+        return super().gaps(authority, limit=limit)
 
 
 def get_queries(request: Request, principal: CurrentPrincipal) -> Any:
@@ -106,7 +116,8 @@ def get_queries(request: Request, principal: CurrentPrincipal) -> Any:
     hit = cache.get(include)
     if hit is None or hit[0] != store.generation:
         hit = (store.generation, ServedQueries(store, include_restricted=include,
-                                               gate=request.app.state.warmup))
+                                               gate=request.app.state.warmup,
+                                               gaps_gate=request.app.state.gaps_gate))
         cache[include] = hit
     return hit[1]
 

@@ -131,6 +131,18 @@ _CACHE: weakref.WeakKeyDictionary[Store, dict[bool, GapScan]] = weakref.WeakKeyD
 _LOCK = threading.Lock()
 
 
+def _kept_scan(store: Store, include_restricted: bool) -> GapScan | None:
+    per = _CACHE.get(store)
+    got = per.get(include_restricted) if per is not None else None
+    return got if got is not None and got.generation == store.generation else None
+
+
+def scan_ready(store: Store, include_restricted: bool) -> bool:
+    """Whether this process holds the scan of the store's generation and view (asking gaps
+    then answers at once; else it builds the scan, or maps another process's)."""
+    return _kept_scan(store, include_restricted) is not None
+
+
 class Progress(Protocol):
     """What shows a long scan's progress (``ingest.progress.Progress`` is one): a task with
     a total, ticked as it advances."""
@@ -158,6 +170,9 @@ def gap_scan(store: Store, include_restricted: bool,
     ``progress`` shows the build (about 95 s at scale 1: the tables read, the acts walked);
     a scan already built or mapped shows none."""
     gen = store.generation
+    got = _kept_scan(store, include_restricted)
+    if got is not None:  # without the lock: the other view's build may hold it
+        return got
     with _LOCK:
         per = _CACHE.get(store)
         if per is not None and include_restricted in per \
