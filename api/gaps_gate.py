@@ -42,6 +42,10 @@ class GapsGate:
         with self._lock:
             build = self._builds.get(key)
             if build is None or not build.is_alive():
+                for old in [k for k, t in self._builds.items()  # earlier generations'
+                            if k[:2] != key[:2] and not t.is_alive()]:
+                    self._builds.pop(old, None)
+                    self._errors.pop(old, None)
                 build = threading.Thread(target=self._build, args=(queries, key),
                                          name="accgraph-gaps-scan", daemon=True)
                 self._builds[key] = build
