@@ -244,7 +244,8 @@ class _Tables:
         default_factory=dict)  # org -> (head post, its name, from_lo, to_hi)
 
 
-_IDS = frozenset({"a", "b"})
+_IDS = frozenset({"a", "b", "akind", "bkind", "role"})  # interned: repeated strings
+_DAYS = frozenset({"from_lo", "to_hi"})  # one int object per day (a cache per read)
 
 
 def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
@@ -266,7 +267,12 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
                 cols.append([None] * t.num_rows)
                 continue
             values = t.column(c).to_pylist()
-            cols.append([intern(v) for v in values] if c in _IDS else values)
+            if c in _IDS:
+                values = [v if v is None else intern(v) for v in values]
+            elif c in _DAYS:
+                days: dict[Any, Any] = {}
+                values = [days.setdefault(v, v) for v in values]
+            cols.append(values)
         del t
     tick(1)
     return list(zip(*cols))
