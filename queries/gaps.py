@@ -7,7 +7,8 @@ at a million nodes meant hundreds of thousands of round trips and did not finish
 minutes. Here each relation table the scan needs is read once, as Arrow columns, into
 compact adjacency lists, and the walk runs in process. The result (persons implicated and
 why) does not depend on the authority asked about, so it is cached per store generation and
-per restriction view; only the sanctions filter runs per question.
+per restriction view, as arrays that the processes serving one read-only database share
+(``GapScan``); only the sanctions filter runs per question.
 
 The rules are those of ``GraphQueries._first_level`` and ``GraphQueries._chain_heads``
 (and of the oracle in ``tests/queries/oracle.py``): the same actors, the same validity test
