@@ -1,7 +1,8 @@
 """Sanctions-gap questions asked of a multi-worker server: how long the first answer takes,
 how long the others take, and the server's memory before, at its peak and after.
 
-    python -m bench.gaps_server [--db ...] [--workers 2] [--max-questions 16] [--results ...]
+    python -m bench.gaps_server [--db ...] [--workers 2] [--max-questions 16]
+                                [--prebuild-gaps] [--results ...]
 
 Why: the benchmark's mixed load asks no gaps question (the first one scans every act, about
 95 s at scale 1), so its server memory figure never showed one, and a server whose two
@@ -40,14 +41,17 @@ def mapping_the_scan(pids: list[int]) -> list[int]:
     return out
 
 
-def measure(db: Path, workers: int, max_questions: int, timeout: float) -> dict[str, Any]:
+def measure(db: Path, workers: int, max_questions: int, timeout: float,
+            prebuild_gaps: bool = False) -> dict[str, Any]:
     import httpx
 
     WORK.mkdir(parents=True, exist_ok=True)
-    server = Server(db, WORK / "gaps-server.log", workers=workers)
-    server.start()
+    server = Server(db, WORK / "gaps-server.log", workers=workers,
+                    extra=["--prebuild-gaps"] if prebuild_gaps else [])
+    server.start(timeout=max(600, 4 * timeout))
     try:
-        out: dict[str, Any] = {"workers": workers, "ready_seconds": server.ready_seconds,
+        out: dict[str, Any] = {"workers": workers, "prebuild_gaps": prebuild_gaps,
+                               "ready_seconds": server.ready_seconds,
                                "before": server.mem(), "asks": []}
         for i in range(max_questions):
             auth = AUTHORITIES[i % len(AUTHORITIES)]
@@ -88,13 +92,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--max-questions", type=int, default=16)
     ap.add_argument("--timeout", type=float, default=900, help="seconds per question")
+    ap.add_argument("--prebuild-gaps", action="store_true",
+                    help="serve with --prebuild-gaps: the scans built before the workers start")
     ap.add_argument("--results", type=Path, default=RESULTS)
     a = ap.parse_args(argv)
     if not a.db.exists():
         ap.error(f"no database at {a.db}: run `python -m bench.run --scale 1` first, or "
                  "give --db")
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    out = measure(a.db, a.workers, a.max_questions, a.timeout)
+    out = measure(a.db, a.workers, a.max_questions, a.timeout, a.prebuild_gaps)
     out.update(db=str(a.db), started=started)
     path = write_result(a.results, "gaps-server", out)
     first = out["asks"][0] if out["asks"] else {}

@@ -60,6 +60,10 @@ def serve(
         4, "--threads", min=1, max=256,
         help="Request threads per worker (concurrent engine queries); more only contend "
              "on a small machine and raise peak memory."),
+    prebuild_gaps: bool = typer.Option(
+        False, "--prebuild-gaps",
+        help="With --workers > 1: build the sanctions-gap scans before the workers start "
+             "(about 90 s per view at a million nodes), so no worker builds one under load."),
     buffer_pool_mib: int = typer.Option(
         0, "--buffer-pool-mib", min=0,
         help="Engine buffer pool per worker, MiB (0: ACCGRAPH_BUFFER_POOL, else 1024, or 128 "
@@ -111,9 +115,10 @@ def serve(
         # the shared caches are built by a process of its own, whose memory goes back to
         # the system when it ends, before the workers start (queries.prebuild)
         err.print("building the caches the workers share (name index, hierarchy, paths "
-                  "projection: about 40 s at a million nodes the first time, a restart "
-                  "reuses them)...")
-        built = prebuild(cfg.db, cfg.store_kind)
+                  "projection: about 40 s at a million nodes the first time"
+                  + ("; the sanctions-gap scans: about 90 s more per view" if prebuild_gaps
+                     else "") + "; a restart reuses them)...")
+        built = prebuild(cfg.db, cfg.store_kind, gaps=prebuild_gaps)
         if built.get("error"):
             err.print(f"[yellow]the shared caches were not built ahead ({built['error']}); "
                       "the workers build them[/yellow]")

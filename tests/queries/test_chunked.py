@@ -25,6 +25,7 @@ from queries.cypher import (
 )
 from queries.search import NameIndex
 from queries.service import ROLE_WEIGHT, GraphQueries
+from tests.queries.gaps_helpers import forbid_gaps_build, gaps_views_on_disk
 
 CHAIN_SUBJECTS = ("org:tehran-revolutionary-court", "person:mohseni-ejei-gholamhossein",
                   "org:judiciary-of-iran")
@@ -310,13 +311,8 @@ def test_the_gap_scan_is_shared_too(seed_store: EmbeddedStore, sharing: Path,
     assert answers() == in_process  # built, written, mapped
     folder = C.shared_dir(seed_store)
     assert folder is not None
-    assert sorted(p.name.rsplit("-", 1)[0] for p in folder.iterdir()
-                  if p.name.startswith("gaps-")) == ["gaps-all", "gaps-public"]
-
-    def no_build(*_a: Any, **_k: Any) -> Any:
-        raise AssertionError("built again instead of mapped")
-
-    monkeypatch.setattr(G, "_read", no_build)
+    assert gaps_views_on_disk(folder) == ["gaps-all", "gaps-public"]
+    forbid_gaps_build(monkeypatch)
     assert answers() == in_process  # mapped from the files
     scan = G.gap_scan(seed_store, True, GraphQueries(seed_store)._clusters, ROLE_WEIGHT)
     assert not scan._act.flags.writeable  # the mapping

@@ -13,6 +13,7 @@ from queries import chunked as C
 from queries import structure as ST
 from queries.prebuild import build_shared, prebuild
 from queries.service import GraphQueries
+from tests.queries.gaps_helpers import forbid_gaps_build, gaps_views_on_disk
 
 CACHES = ["names", "projection", "structure"]
 
@@ -72,3 +73,30 @@ def test_prebuild_in_a_child_process_then_mapped_here(
 def test_prebuild_failure_is_reported_not_raised(tmp_path: Path) -> None:
     result = prebuild(str(tmp_path / "missing" / "no.lbdb"))
     assert result.get("error")
+
+
+def test_prebuild_with_gaps_leaves_the_scans_to_map(
+        seed_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``accgraph serve --workers N --prebuild-gaps``: the sanctions-gap scans of both views
+    are built by the child too, and a worker answers gaps from their files, building none."""
+    from queries import gaps as G
+
+    monkeypatch.setenv(C.SHARED_ENV, str(tmp_path / "shared"))
+    monkeypatch.setenv("ACCGRAPH_SHARED_MIN_BYTES", "1")
+    monkeypatch.setattr(C, "SHARED_MIN", 1)
+    result = prebuild(str(seed_db), gaps=True)
+    assert "error" not in result, result
+    assert sorted(result["built"]) == sorted(CACHES + ["gaps-all", "gaps-public"])
+    store = EmbeddedStore(seed_db, read_only=True)
+    try:
+        folder = C.shared_dir(store)
+        assert folder is not None
+        assert gaps_views_on_disk(folder) == ["gaps-all", "gaps-public"]
+        forbid_gaps_build(monkeypatch)
+        G._CACHE.pop(store, None)
+        for inc in (True, False):
+            q = GraphQueries(store, include_restricted=inc)
+            assert q.gaps("EU").gaps and q.gaps_scan_ready()
+    finally:
+        G._CACHE.pop(store, None)
+        store.close()
