@@ -175,10 +175,9 @@ def gap_scan(store: Store, include_restricted: bool,
     if got is not None:  # without the lock: the other view's build may hold it
         return got
     with _LOCK:
-        per = _CACHE.get(store)
-        if per is not None and include_restricted in per \
-                and per[include_restricted].generation == gen:
-            return per[include_restricted]
+        got = _kept_scan(store, include_restricted)  # built while this thread waited
+        if got is not None:
+            return got
 
         def build() -> Arrays:
             # each table is read through a reader of its own, closed once its rows are
@@ -191,15 +190,17 @@ def gap_scan(store: Store, include_restricted: bool,
             with _task(progress, "gaps: walking every act", len(walk.tb.acts)) as tick:
                 found = walk.run(weights, tick)
             del walk  # its tables and memos go before the arrays are built
-            release_memory()
-            return _compact(*found, list(weights))
+            arrays = _compact(*found, list(weights))
+            del found
+            release_memory()  # the walk's temporaries, hundreds of MB
+            return arrays
 
         view = "all" if include_restricted else "public"
         weighed = hashlib.sha256(json.dumps(sorted(weights.items())).encode()).hexdigest()
         arrays = shared(store, f"gaps-{view}-{weighed[:12]}", build,
                         lambda arrays: (arrays, {}), lambda arrays, _: arrays, touch=False)
-        release_memory()  # the walk's temporaries, hundreds of MB
         scan = GapScan(gen, arrays)
+        per = _CACHE.get(store)
         if per is None or any(s.generation != gen for s in per.values()):
             per = {}
             _CACHE[store] = per
@@ -245,7 +246,7 @@ class _Tables:
         default_factory=dict)  # org -> (head post, its name, from_lo, to_hi)
 
 
-_IDS = frozenset({"a", "b", "akind", "bkind", "role"})  # interned: repeated strings
+_INTERNED = frozenset({"a", "b", "akind", "bkind", "role"})  # strings met many times
 _DAYS = frozenset({"from_lo", "to_hi"})  # one int object per day (a cache per read)
 
 
@@ -268,7 +269,7 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
                 cols.append([None] * t.num_rows)
                 continue
             values = t.column(c).to_pylist()
-            if c in _IDS:
+            if c in _INTERNED:
                 values = [v if v is None else intern(v) for v in values]
             elif c in _DAYS:
                 days: dict[Any, Any] = {}
