@@ -93,6 +93,17 @@ def render(r: dict[str, Any]) -> str:
                    f"incidents, {_f(size['json_kib_median'])} KiB of JSON (p95 "
                    f"{_f(size['json_kib_p95'])}), encoded in {_f(size['json_encode_ms_median'], 2)} "
                    f"ms: every actor carries its path of claims with their sources.")
+    bands = (eng.get("accountability", {}).get("size_by_latency") or {})
+    if bands:
+        out.append(f"\nAccountability time by answer size (actors; {bands['answers']} timed "
+                   f"answers, median {_f(bands['items_median'])} actors, p95 "
+                   f"{_f(bands['items_p95'])}; the slowest 5 % have a median of "
+                   f"{_f(bands['slowest_5pct_items_median'])}, the rest "
+                   f"{_f(bands['rest_items_median'])}):\n")
+        out.append("| actors | answers | p50 ms | p95 ms |\n|---|---:|---:|---:|")
+        for b in bands["bands"]:
+            out.append(f"| {b['items_from']}-{b['items_to']} | {b['answers']} | "
+                       f"{_f(b['p50_ms'], 2)} | {_f(b['p95_ms'], 2)} |")
     w = r.get("engine", {}).get("warmup", {})
     if w:
         out.append(f"\nOne-off per query process (and per committed write): search index build "

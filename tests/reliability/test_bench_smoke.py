@@ -43,6 +43,8 @@ def test_benchmark_smoke(tmp_path: Path) -> None:
         q = latest["engine"]["queries"][name]
         assert q["n"] > 0 and q["p95_ms"] is not None, (name, q)
         assert not q["errors"], (name, q)
+    sized = latest["engine"]["queries"]["accountability"]["size_by_latency"]
+    assert sum(b["answers"] for b in sized["bands"]) == sized["answers"] > 0
     for b in ("dicts", "networkx"):
         for name in ("chain", "accountability", "search", "paths"):
             assert latest["baselines"][b]["queries"][name]["n"] > 0
