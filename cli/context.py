@@ -54,13 +54,13 @@ def admin_store_path(state: AppState) -> Path:
     return Path(override) if override else admin_path_for(resolve_db_path(state.db))
 
 
-def open_admin(state: AppState) -> "AdminStore":
+def open_admin(state: AppState) -> AdminStore:
     from api.security import AdminStore
 
     return AdminStore(admin_store_path(state))
 
 
-def cli_principal() -> "Principal":
+def cli_principal() -> Principal:
     """The local operator, for the audit log: writes from the shell are admin acts."""
     from api.security import Principal, Role
 

@@ -51,17 +51,17 @@ class FuzzyDate:
     def __str__(self) -> str:
         return self.text
 
-    def certainly_before(self, other: "FuzzyDate") -> bool:
+    def certainly_before(self, other: FuzzyDate) -> bool:
         """True when every day this may denote lies before every day ``other`` may denote."""
         return self.hi < other.lo
 
-    def certainly_not_after(self, other: "FuzzyDate") -> bool:
+    def certainly_not_after(self, other: FuzzyDate) -> bool:
         return self.hi <= other.lo
 
-    def may_overlap(self, other: "FuzzyDate") -> bool:
+    def may_overlap(self, other: FuzzyDate) -> bool:
         return self.lo <= other.hi and other.lo <= self.hi
 
-    def contains(self, other: "FuzzyDate") -> bool:
+    def contains(self, other: FuzzyDate) -> bool:
         return self.lo <= other.lo and other.hi <= self.hi
 
 

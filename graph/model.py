@@ -9,7 +9,7 @@ behaviour from its schema files, so adding a field or a relation is a one-line c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 

@@ -116,7 +116,7 @@ def download(name: str, url: str | None = None, root: Path | None = None,
     root = root or downloads_root(None)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}-", dir=root))
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     try:
         urls: dict[str, str] = {}
         hashes: dict[str, str] = {}

@@ -17,7 +17,15 @@ from typing import Any
 
 from graph.model import CONFIDENCE, NODE_KINDS, RELATION_TYPES
 from graph.records import Problem
-from ingest.build import DEFAULT_CONFIDENCE, MAX_CELL, Where, build_node, build_rel, name_entry, split_list
+from ingest.build import (
+    DEFAULT_CONFIDENCE,
+    MAX_CELL,
+    Where,
+    build_node,
+    build_rel,
+    name_entry,
+    split_list,
+)
 from ingest.bundle import Bundle
 from ingest.progress import Progress
 

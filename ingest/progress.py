@@ -27,7 +27,7 @@ class Progress:
         self.enabled = enabled
 
     @classmethod
-    def quiet(cls) -> "Progress":
+    def quiet(cls) -> Progress:
         return cls(enabled=False)
 
     @contextmanager

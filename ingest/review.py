@@ -86,13 +86,13 @@ class ReviewQueue:
         self._db.commit()
 
     @classmethod
-    def for_store(cls, store: Store | None) -> "ReviewQueue":
+    def for_store(cls, store: Store | None) -> ReviewQueue:
         return cls(queue_path_for(store))
 
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "ReviewQueue":
+    def __enter__(self) -> ReviewQueue:
         return self
 
     def __exit__(self, *exc: object) -> None:

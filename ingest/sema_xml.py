@@ -43,7 +43,7 @@ DEFAULT_URL = ("https://www.international.gc.ca/world-monde/assets/office_docs/"
                "international_relations-relations_internationales/sanctions/sema-lmes.xml")
 _ACRONYM = re.compile(r"\(([A-Z]{2,10})\)")
 _SUFFIX = re.compile(r"^(ltd|inc|llc|co|corp|s\.a|jsc|pjsc|ojsc|cjsc|gmbh|llp|plc|limited)\.?$",
-                     re.I)
+                     re.IGNORECASE)
 
 
 @dataclass

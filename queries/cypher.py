@@ -32,12 +32,13 @@ _OTHER_NODE_FIELDS = ("name", "restricted", "kind", "authority", "is_head", "dat
                       "reason", "birth_date")
 
 _VALIDITY_WHERE = (
-    "coalesce(r.from_lo, {min}) <= $d_hi AND coalesce(r.to_hi, {max}) >= $d_lo"
-).format(min=MIN_DAY, max=MAX_DAY)
+    f"coalesce(r.from_lo, {MIN_DAY}) <= $d_hi AND coalesce(r.to_hi, {MAX_DAY}) >= $d_lo"
+)
 _STATUS = (
-    "CASE WHEN coalesce(r.from_hi, {max}) <= $d_lo AND coalesce(r.to_lo, {min}) >= $d_hi "
+    f"CASE WHEN coalesce(r.from_hi, {MAX_DAY}) <= $d_lo "
+    f"AND coalesce(r.to_lo, {MIN_DAY}) >= $d_hi "
     "THEN 'valid' ELSE 'dates_unknown' END AS status"
-).format(min=MIN_DAY, max=MAX_DAY)
+)
 
 
 def relevant_types(kind: str, direction: str, types: tuple[str, ...] = ()) -> tuple[str, ...]:
@@ -231,8 +232,8 @@ def structure_node_fields(rel_type: str, side: int) -> list[str]:
 
 def _structure_text(rel_type: str, dialect: str) -> str:
     rel_label = "label(r)" if dialect == "ladybug" else "type(r)"
-    cols = [f"a.id AS a_id", f"{'label(a)' if dialect == 'ladybug' else 'labels(a)[0]'} AS a_label",
-            f"b.id AS b_id", f"{'label(b)' if dialect == 'ladybug' else 'labels(b)[0]'} AS b_label",
+    cols = ["a.id AS a_id", f"{'label(a)' if dialect == 'ladybug' else 'labels(a)[0]'} AS a_label",
+            "b.id AS b_id", f"{'label(b)' if dialect == 'ladybug' else 'labels(b)[0]'} AS b_label",
             f"{rel_label} AS type"]
     cols += [f"r.{c} AS {c}" for c in CLAIM_COLUMNS]
     cols += [f"r.{f} AS x_{f}" for f in structure_extras(rel_type)]
