@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import dir_size_mib, peak_rss_mib, summary_ms
+from bench.common import dir_size_mib, peak_rss_mib, pct, summary_ms
 
 # Queries with a target (DESIGN/issue #7) and the others the product names.
 ENGINE_QUERIES = ("chain", "accountability", "search", "paths", "linked", "timeline",
@@ -200,12 +200,12 @@ def size_by_latency(sized: list[tuple[float, int]], step: int = 100) -> dict[str
         bands.setdefault(n // step, []).append(t * 1000)
     return {"answers": len(sized), "step": step,
             "items_median": statistics.median(n for _, n in sized),
-            "items_p95": sorted(n for _, n in sized)[int(0.95 * (len(sized) - 1))],
+            "items_p95": pct([n for _, n in sized], 95),
             "slowest_5pct_items_median": statistics.median(n for _, n in slow),
             "rest_items_median": statistics.median(n for _, n in rest),
             "bands": [{"items_from": b * step, "items_to": (b + 1) * step - 1,
-                       "answers": len(ms), "p50_ms": round(statistics.median(ms), 2),
-                       "p95_ms": round(sorted(ms)[int(0.95 * (len(ms) - 1))], 2)}
+                       "answers": len(ms), "p50_ms": round(pct(ms, 50) or 0.0, 2),
+                       "p95_ms": round(pct(ms, 95) or 0.0, 2)}
                       for b, ms in sorted(bands.items())]}
 
 

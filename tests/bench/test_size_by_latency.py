@@ -26,6 +26,14 @@ def test_bands_hold_every_answer_and_order_by_size() -> None:
     assert got["items_p95"] >= 420
 
 
+def test_percentiles_by_nearest_rank_as_every_other_figure() -> None:
+    # two answers in a band: its p95 is the slower one (bench.common.pct), never below p50
+    got = size_by_latency([(0.004, 10), (0.009, 20)])
+    (band,) = got["bands"]
+    assert band["p50_ms"] <= band["p95_ms"] == 9.0
+    assert got["items_p95"] == 20
+
+
 def test_the_report_shows_the_bands() -> None:
     # a committed scale-1 result, its accountability figure given bands
     run = json.loads((Path(__file__).parents[2] / "bench/results/latest.json").read_text())
