@@ -22,8 +22,9 @@ import hashlib
 import json
 import threading
 import weakref
+from array import array
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from sys import intern
@@ -40,7 +41,6 @@ from queries.column_reader import reader
 from queries.cypher import GAPS_TYPES, gaps_acts_query, gaps_rel_query
 
 MAX_DEPTH = 20  # as queries.service.MAX_DEPTH
-HEADS_MEMO = 100_000  # chains (actor, date) remembered while scanning
 ORG_HEADS_MEMO = 200_000  # organisations' heads (organisation, interval) remembered
 
 Bound = tuple[str, int, int]  # (other end, from_lo, to_hi)
@@ -93,38 +93,62 @@ class GapScan:
                                    self._detail[lo:hi].tolist())]
 
 
+class _Shown:
+    """The reasons shown per person, numbered as the walk records them: three int32 per
+    reason (act, role, detail), the acts and details named once. As (act, role, detail)
+    tuples the 2.5 million reasons shown at scale 1 held about 150 MiB more through the
+    walk, the scan's peak."""
+
+    def __init__(self, roles: list[str]) -> None:
+        self.roles = roles
+        self.role_of = {r: i for i, r in enumerate(roles)}
+        self.acts: dict[str, int] = {}  # only the acts some reason shown cites
+        self.act_names: list[str] = []
+        self.details: dict[str, int] = {}
+        self.by_person: dict[str, array[int]] = {}
+
+    def add(self, pid: str, act_id: str, act_name: str, roles: dict[str, str]) -> None:
+        """The person's reasons in one act (role -> detail), in role order, up to
+        ``REASONS_SHOWN`` for the person."""
+        got = self.by_person.get(pid)
+        if got is None:
+            got = self.by_person[pid] = array("i")
+        if len(got) >= 3 * REASONS_SHOWN:
+            return
+        act = self.acts.get(act_id)
+        if act is None:
+            act = self.acts[act_id] = len(self.acts)
+            self.act_names.append(act_name)
+        details = self.details
+        for role, detail in sorted(roles.items()):
+            if len(got) >= 3 * REASONS_SHOWN:
+                break
+            got.extend((act, self.role_of[role], details.setdefault(detail, len(details))))
+
+
 def _compact(people: dict[str, str], score: dict[str, float], total: dict[str, int],
-             shown: dict[str, list[tuple[str, str, str]]], act_names: dict[str, str],
-             roles: list[str]) -> Arrays:
-    """The walk's result as ``GapScan``'s arrays: acts and details named once, only the
-    acts some reason shown cites."""
+             shown: _Shown) -> Arrays:
+    """The walk's result as ``GapScan``'s arrays."""
     ids = list(people)
-    acts: dict[str, int] = {}
-    details: dict[str, int] = {}
-    role_of = {r: i for i, r in enumerate(roles)}
+    flat: array[int] = array("i")
     ptr = [0]
-    r_act: list[int] = []
-    r_role: list[int] = []
-    r_detail: list[int] = []
     for pid in ids:
-        for act_id, role, detail in shown.get(pid, ()):
-            r_act.append(acts.setdefault(act_id, len(acts)))
-            r_role.append(role_of[role])
-            r_detail.append(details.setdefault(detail, len(details)))
-        ptr.append(len(r_act))
+        flat.extend(shown.by_person.get(pid, array("i")))
+        ptr.append(len(flat) // 3)
+    reasons = np.frombuffer(flat, dtype=np.intc).reshape(-1, 3)
     return {
         "person_id": pa.array(ids, pa.large_string()),
         "person_name": pa.array([people[p] for p in ids], pa.large_string()),
         "score": np.array([score.get(p, 0.0) for p in ids], dtype=np.float64),
         "total": np.array([total.get(p, 0) for p in ids], dtype=np.int64),
         "reason_ptr": np.array(ptr, dtype=np.int64),
-        "reason_act": np.array(r_act, dtype=np.int32),
-        "reason_role": np.array(r_role, dtype=np.int8),
-        "reason_detail": np.array(r_detail, dtype=np.int32),
-        "act_id": pa.array(list(acts), pa.large_string()),
-        "act_name": pa.array([act_names.get(a) for a in acts], pa.large_string()),
-        "detail": pa.array(list(details), pa.large_string()),
-        "role": pa.array(roles, pa.large_string()),
+        "reason_act": reasons[:, 0].astype(np.int32),
+        "reason_role": reasons[:, 1].astype(np.int8),
+        "reason_detail": reasons[:, 2].astype(np.int32),
+        "act_id": pa.array(list(shown.acts), pa.large_string()),
+        "act_name": pa.array(shown.act_names, pa.large_string()),
+        "detail": pa.array(list(shown.details), pa.large_string()),
+        "role": pa.array(shown.roles, pa.large_string()),
     }
 
 
@@ -190,7 +214,7 @@ def gap_scan(store: Store, include_restricted: bool,
             with _task(progress, "gaps: walking every act", len(walk.tb.acts)) as tick:
                 found = walk.run(weights, tick)
             del walk  # its tables and memos go before the arrays are built
-            arrays = _compact(*found, list(weights))
+            arrays = _compact(*found)
             del found
             release_memory()  # the walk's temporaries, hundreds of MB
             return arrays
@@ -231,8 +255,9 @@ class _Tables:
     perps: dict[str, list[tuple[str, str, str | None]]] = field(
         default_factory=dict)  # act -> (perpetrator, kind, role)
     places: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (place, kind)
-    vic: dict[str, list[str]] = field(default_factory=dict)
-    det: dict[str, list[str]] = field(default_factory=dict)
+    # act -> its victims' places of detention, victim by victim (the victims themselves
+    # are not kept: half a million ids held through the walk for this one use)
+    detained: dict[str, list[str]] = field(default_factory=dict)
     jin: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (type, person)
     jout: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # (type, court)
     names: dict[str, str] = field(default_factory=dict)
@@ -252,7 +277,7 @@ _DAYS = frozenset({"from_lo", "to_hi"})  # one int object per day (a cache per r
 
 def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
           order: tuple[str, ...] = (), tick: Callable[[int], None] = _no_tick
-          ) -> list[tuple[Any, ...]]:
+          ) -> Iterable[tuple[Any, ...]]:
     """Some columns of every claim of a type, as tuples, sorted by ``order`` (columns the
     tuples need not carry: the claim id orders evidence without being kept). Sorted in
     Arrow, so the walk's lists come in order without a Python sort of each."""
@@ -277,7 +302,7 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
             cols.append(values)
         del t
     tick(1)
-    return list(zip(*cols))
+    return zip(*cols)  # one row at a time: a list of them was a table's size again
 
 
 def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _Tables:
@@ -290,7 +315,7 @@ def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _T
     tb = _Tables()
 
     def rows(rel_type: str, columns: tuple[str, ...], order: tuple[str, ...] = ()
-             ) -> list[tuple[Any, ...]]:
+             ) -> Iterable[tuple[Any, ...]]:
         return _rows(store, rel_type, columns, order, tick)
 
     for kind in ("Incident", "Case"):
@@ -322,14 +347,23 @@ def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _T
                               ("a", "b", "id")):
         if a in acts and visible(br):
             tb.places.setdefault(a, []).append((b, bk))
+    vic: dict[str, list[str]] = {}
     for a, b, ak, ar in rows("VICTIM_OF", ("a", "b", "akind", "ar"),
                               ("b", "a", "id")):
         if b in acts and ak == "Person" and visible(ar):
-            tb.vic.setdefault(b, []).append(a)
+            vic.setdefault(b, []).append(a)
+    det: dict[str, list[str]] = {}
     for a, b, bk, br in rows("DETAINED_AT", ("a", "b", "bkind", "br"),
                               ("a", "b", "id")):
         if bk == "Organization" and visible(br):
-            tb.det.setdefault(a, []).append(b)
+            det.setdefault(a, []).append(b)
+    # folded once no reader is open (read in this order, the larger table is read first,
+    # before the other's lists exist: the lower peak of the two orders)
+    for act, victims in vic.items():
+        places = [org for v in victims for org in det.get(v, ())]
+        if places:
+            tb.detained[act] = places
+    del vic, det
     for typ in ("JUDGE_IN", "PROSECUTOR_IN"):  # a case's judges, then its prosecutors
         for a, b, ak, ar, an in rows(typ, ("a", "b", "akind", "ar", "aname"),
                                       ("b", "a", "id")):
@@ -380,7 +414,6 @@ class _Walk:
         self._details: dict[tuple[str, str], str] = {}
         self._bounds: dict[str, list[int]] = {}
         self._org_heads: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
-        self._heads: dict[tuple[str, str], list[tuple[str, str]]] = {}
 
     def cluster(self, pid: str) -> list[str]:
         c = self._clusters.get(pid)
@@ -428,14 +461,13 @@ class _Walk:
             self._org_heads[key] = got
         return got
 
-    def heads(self, who: str, kind: str, at_text: str, lo: int, hi: int
-              ) -> list[tuple[str, str]]:
+    def heads(self, who: str, kind: str, lo: int, hi: int) -> list[tuple[str, str]]:
         """(person, detail) of the heads of every organisation at or above ``who`` at the
-        date, the first detail met per person (organisations in id order)."""
-        key = (who, at_text)
-        got = self._heads.get(key)
-        if got is not None:
-            return got
+        date, the first detail met per person (organisations in id order).
+
+        Not remembered per (actor, date): at scale 1 one call in a thousand was asked
+        again (acts fall on different days), and the 100,000 lists kept cost about 105 MiB
+        of the scan's peak; the organisations' heads per interval (``org_heads``) are."""
         tb = self.tb
         entry: set[str] = set()
         if kind == "Person":
@@ -468,23 +500,16 @@ class _Walk:
                 for person, detail in self.org_heads(o, lo, hi):
                     if person not in first_seen:
                         first_seen[person] = detail
-        out = list(first_seen.items())
-        if len(self._heads) >= HEADS_MEMO:
-            self._heads.clear()  # bounded: a million chains would not fit in memory
-        self._heads[key] = out
-        return out
+        return list(first_seen.items())
 
     def run(self, weights: dict[str, float], tick: Callable[[int], None] = _no_tick
-            ) -> tuple[
-            dict[str, str], dict[str, float], dict[str, int],
-            dict[str, list[tuple[str, str, str]]], dict[str, str]]:
-        """(people, score, total, shown, act_names): ``_compact``'s inputs."""
+            ) -> tuple[dict[str, str], dict[str, float], dict[str, int], _Shown]:
+        """(people, score, total, shown): ``_compact``'s inputs."""
         tb = self.tb
         people: dict[str, str] = {}
         score: dict[str, float] = {}
         total: dict[str, int] = {}
-        shown: dict[str, list[tuple[str, str, str]]] = {}
-        act_names: dict[str, str] = {}
+        shown = _Shown(list(weights))
         names = tb.names
         for done, act_id in enumerate(sorted(tb.acts), 1):
             if not done % 1000:
@@ -492,7 +517,6 @@ class _Walk:
             kind, aname, sub, at_text = tb.acts[act_id]
             if kind == "Case" and act_id in tb.with_incident:
                 continue
-            act_names[act_id] = aname
             at = parse_date(at_text) if at_text else UNKNOWN
             first: list[tuple[str, str, str, str]] = []  # who, kind, role, detail
             if kind == "Incident":
@@ -505,9 +529,8 @@ class _Walk:
                 for who, bk, role in tb.perps.get(act_id, ()):
                     r = "inciting" if (role or "").lower().startswith("incit") else "direct"
                     first.append((who, bk, r, role or "perpetrator"))
-                for victim in tb.vic.get(act_id, ()):
-                    for org in tb.det.get(victim, ()):
-                        first.append((org, "Organization", "custodial", "place of detention"))
+                for org in tb.detained.get(act_id, ()):
+                    first.append((org, "Organization", "custodial", "place of detention"))
                 cases = tb.inc_cases.get(act_id, [])
             else:
                 cases = [act_id]
@@ -526,7 +549,7 @@ class _Walk:
                 # an undated act has no holder of a head post above it that can be decided
                 # (accountability lists the posts): nobody is implicated as its superior
                 if wkind in ("Person", "Organization") and at.known:
-                    for h, hdetail in self.heads(who, wkind, at.text, at.lo, at.hi):
+                    for h, hdetail in self.heads(who, wkind, at.lo, at.hi):
                         if h not in people:
                             people[h] = names.get(h, h)
                         here.setdefault(h, {}).setdefault("superior", hdetail)
@@ -534,10 +557,6 @@ class _Walk:
                 # acts come in id order, so sums and lists run in (act, role) order
                 score[pid] = score.get(pid, 0) + max(weights[r] for r in roles)
                 total[pid] = total.get(pid, 0) + len(roles)
-                lst = shown.setdefault(pid, [])
-                for role, detail in sorted(roles.items()):
-                    if len(lst) >= REASONS_SHOWN:
-                        break
-                    lst.append((act_id, role, detail))
+                shown.add(pid, act_id, aname, roles)
         tick(len(tb.acts) % 1000)
-        return people, score, total, shown, act_names
+        return people, score, total, shown

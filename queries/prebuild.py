@@ -16,7 +16,7 @@ database, ``ACCGRAPH_SHARED_CACHES=0``), and nothing that is already on disk.
 
 With ``--gaps`` (``accgraph serve --workers N --prebuild-gaps``) it also builds the
 sanctions-gap scan of both views (about 90 s each at scale 1): built in a worker, the first
-gaps question's build held about 0.9 GiB more in that worker for as long, on top of its
+gaps question's build holds about 0.75 GiB more in that worker for as long, on top of its
 caches; built here, before the workers start, it is only mapped by them.
 """
 
