@@ -1,6 +1,6 @@
 """The sanctions-gap scan built in the background for the API, with a bounded wait.
 
-Why: the first gaps question on a store scans every act (about 95 s at a million nodes).
+Why: the first gaps question on a store scans every act (60-95 s at a million nodes).
 Built inside the request, it held the client and a worker thread that long, and a proxy in
 front of a portal (60 s is a common timeout) cut the request with a 504 while the build
 went on unseen. Now a gaps request whose scan is not held yet starts its build in a

@@ -192,7 +192,7 @@ def gap_scan(store: Store, include_restricted: bool,
              weights: dict[str, float], progress: Progress | None = None) -> GapScan:
     """The scan for this store's generation and view (built on first use; for a read-only
     database, built by the first process that needs it and mapped by the others).
-    ``progress`` shows the build (about 95 s at scale 1: the tables read, the acts walked);
+    ``progress`` shows the build (60-95 s at scale 1: the tables read, the acts walked);
     a scan already built or mapped shows none."""
     gen = store.generation
     got = _kept_scan(store, include_restricted)
@@ -290,9 +290,8 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
             t = t.take(pc.sort_indices(t, sort_keys=[(c, "ascending") for c in order]))
         cols: list[list[Any]] = []
         for c in columns:
-            if c not in t.column_names:
-                cols.append([None] * t.num_rows)
-                continue
+            if c not in t.column_names:  # (queries.cypher.GAPS_COLUMNS names what is read)
+                raise KeyError(f"the gaps query of {rel_type} does not read column {c!r}")
             values = t.column(c).to_pylist()
             if c in _INTERNED:
                 values = [v if v is None else intern(v) for v in values]

@@ -1318,14 +1318,14 @@ class GraphQueries:
         return scan_ready(self.store, self.include_restricted)
 
     def build_gaps_scan(self, progress: GapsProgress | None = None) -> None:
-        """Build (or map) the scan every gaps question of this view reads: about 95 s at a
+        """Build (or map) the scan every gaps question of this view reads: 60-95 s at a
         million nodes the first time (the API runs it in the background)."""
         gap_scan(self.store, self.include_restricted, self._clusters, ROLE_WEIGHT, progress)
 
     def gaps(self, authority: str, limit: int = 100,
              progress: GapsProgress | None = None) -> A.GapsAnswer:
         """``progress`` shows the scan's build when this question builds it (the CLI's bar:
-        about 95 s the first time at a million nodes)."""
+        60-95 s the first time at a million nodes)."""
         auth = (authority or "").strip().upper()
         if not auth:
             raise BadParameter("authority", "an authority is required (OFAC, EU, UK, UN, CA, "
