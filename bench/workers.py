@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.common import dir_size_mib, peak_rss_mib, pct, summary_ms
+from bench.common import dir_size_mib, pct, peak_rss_mib, summary_ms
 
 # Queries with a target (DESIGN/issue #7) and the others the product names.
 ENGINE_QUERIES = ("chain", "accountability", "search", "paths", "linked", "timeline",

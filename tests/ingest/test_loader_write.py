@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from graph import bulk
 from graph.embedded import EmbeddedStore
 from graph.records import NodeRecord
 from graph.store import StoreError
-from graph import bulk
 from ingest.loader import LoadReport, gc_paused, load_bundle
 from ingest.ofac import read_ofac
 from tests.ingest.helpers import dump

@@ -12,7 +12,6 @@ from graph.embedded import EmbeddedStore
 from ingest.formats import ingest_path
 from ingest.ofac import read_ofac
 
-
 # Headerless, -0- with a trailing space as null, latin-1 (the e-acute in "Zzyzx Caf\xe9"),
 # a remark continued in sdn_comments.csv, and OFAC's DOS end-of-file byte.
 SDN = (
