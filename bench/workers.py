@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import statistics
 import sys
 import time
 import traceback
@@ -194,8 +195,6 @@ def size_by_latency(sized: list[tuple[float, int]], step: int = 100) -> dict[str
     misses its p95 target, and the bands say whether a tail of large answers does it or
     every size does, in the answer's own terms (percentiles per band, not a fitted line:
     a few calls that meet a garbage collection would tilt a line)."""
-    import statistics
-
     by_time = sorted(sized)
     cut = max(1, len(by_time) // 20)
     slow, rest = by_time[-cut:], by_time[:-cut] or by_time

@@ -133,7 +133,7 @@ def _compact(people: dict[str, str], score: dict[str, float], total: dict[str, i
     flat: array[int] = array("i")
     ptr = [0]
     for pid in ids:
-        flat.extend(shown.by_person.get(pid, array("i")))
+        flat.extend(shown.by_person.get(pid, ()))
         ptr.append(len(flat) // 3)
     reasons = np.frombuffer(flat, dtype=np.intc).reshape(-1, 3)
     return {
