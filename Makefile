@@ -1,12 +1,14 @@
 # The two commands of the README. Both work on a fresh clone with python3 >= 3.11.
 #   make demo : install, load the seed-facts graph and serve it at http://127.0.0.1:8000
 #   make test : install with test extras (+ chromium and the Cypher linter when possible) and run the tests
+# Both installs compile the query hot path (make native, graph.native); without a C compiler
+# the sources run instead, with the same answers.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DB ?= $(CURDIR)/.demo/graph.lbdb
 
-.PHONY: demo test install install-test system-deps
+.PHONY: demo test install install-test native system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +16,15 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	@$(MAKE) --no-print-directory native
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
+	@$(MAKE) --no-print-directory native
+
+# mypyc-compiled copies of the hot query modules into build/native, used while current
+native:
+	@$(BIN)/python -m graph.native_build || true
 
 # Browser tests need Debian's chromium + chromedriver; the Cypher lint needs the npm package.
 # Both are optional: their tests skip with a clear reason when these are missing.

@@ -84,27 +84,15 @@ def require_admin(principal: CurrentPrincipal) -> Principal:
 AdminPrincipal = Annotated[Principal, Depends(require_admin)]
 
 
-class ServedQueries(GraphQueries):
-    """``GraphQueries`` behind the start-up gate: every use of the name index (search, and
-    resolving an entity given by name) first waits, bounded, for the background build
-    (``api.warmup``), so no request builds the index itself or hangs behind a build."""
-
-    def __init__(self, store: Store, *, include_restricted: bool, gate: WarmUp,
-                 gaps_gate: GapsGate | None = None) -> None:
-        super().__init__(store, include_restricted=include_restricted)
-        self._gate = gate
-        self._gaps_gate = gaps_gate
-
-    def search(self, text: str, limit: int = 20, kinds: list[str] | None = None) -> Any:
-        self._gate.wait()
-        return super().search(text, limit=limit, kinds=kinds)
-
-    def gaps(self, authority: str, limit: int = 100, progress: Any = None) -> Any:
-        """Behind the gaps gate (``api.gaps_gate``): the scan is built in the background,
-        not inside a request that would hang for a minute and a half."""
-        if self._gaps_gate is not None:
-            self._gaps_gate.wait(self)
-        return super().gaps(authority, limit=limit)
+def served_queries(store: Store, *, include_restricted: bool, gate: WarmUp,
+                   gaps_gate: GapsGate | None = None) -> GraphQueries:
+    """``GraphQueries`` behind the start-up gates: a search (and so resolving an entity
+    given by name) first waits, bounded, for the name index's background build
+    (``api.warmup``), and a gaps question for the scan's (``api.gaps_gate``), so no
+    request builds either itself or hangs behind a build."""
+    return GraphQueries(store, include_restricted=include_restricted,
+                        before_search=gate.wait,
+                        before_gaps=gaps_gate.wait if gaps_gate is not None else None)
 
 
 def get_queries(request: Request, principal: CurrentPrincipal) -> Any:
@@ -115,9 +103,9 @@ def get_queries(request: Request, principal: CurrentPrincipal) -> Any:
     cache: dict[bool, tuple[int, Any]] = request.app.state.queries_cache
     hit = cache.get(include)
     if hit is None or hit[0] != store.generation:
-        hit = (store.generation, ServedQueries(store, include_restricted=include,
-                                               gate=request.app.state.warmup,
-                                               gaps_gate=request.app.state.gaps_gate))
+        hit = (store.generation, served_queries(store, include_restricted=include,
+                                                gate=request.app.state.warmup,
+                                                gaps_gate=request.app.state.gaps_gate))
         cache[include] = hit
     return hit[1]
 

@@ -32,7 +32,8 @@ def render(r: dict[str, Any]) -> str:
     out.append(f"Run `{r['command']}` started {r['started']} on {r['machine']['cpus']} cores, "
                f"{r['machine']['engine']}, Python {r['machine']['python']}; "
                f"{d['nodes']:,} nodes and {d['relations']:,} relations (scale {r['scale']}, "
-               f"seed {r['seed']}); total {r.get('seconds')} s.\n")
+               f"seed {r['seed']}); total {r.get('seconds')} s; query code: "
+               f"{r['machine'].get('query_code', 'the sources (before graph.native)')}.\n")
     out.append("| target (scale 1, 2 cores) | measured | target | met? |")
     out.append("|---|---:|---:|---|")
     for k, v in r["targets"].items():

@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                       sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "engine": _engine_version(),
-                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+                    "query_code": _query_code()},
     }
     folder, info = ensure_data(a.scale, a.seed)
     results["data"] = {k: v for k, v in info.items() if k != "files"} | {"files": info["files"]}
@@ -318,6 +319,14 @@ def save(results: dict[str, Any], where: Path) -> None:
     """Partial results after every step, so a crash late in a long run loses nothing."""
     where.mkdir(parents=True, exist_ok=True)
     (where / "partial.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+
+
+def _query_code() -> str:
+    """Which query code the measured processes run: the compiled hot path
+    (``graph.native``) or the sources, and why."""
+    from graph.native import check
+    why = check()[0] if os.environ.get("ACCGRAPH_NATIVE", "1") != "0" else "ACCGRAPH_NATIVE=0"
+    return "compiled (graph.native)" if not why else f"sources ({why})"
 
 
 def _engine_version() -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -235,11 +235,21 @@ def entity_from_props(kind: str, nid: str, props: dict[str, Any]) -> A.EntityRef
 
 
 class GraphQueries:
-    """The questions, over one store. Cheap to construct (caches live per store)."""
+    """The questions, over one store. Cheap to construct (caches live per store).
 
-    def __init__(self, store: Store, *, include_restricted: bool = True) -> None:
+    ``before_search`` and ``before_gaps`` let a server hold questions at its gates (the
+    name index's background build, the gaps scan's): hooks rather than a subclass, since
+    this class is compiled (``graph.native``) and a compiled class cannot be subclassed
+    by interpreted code."""
+
+    def __init__(self, store: Store, *, include_restricted: bool = True,
+                 before_search: Callable[[], None] | None = None,
+                 before_gaps: Callable[[GraphQueries], None] | None = None) -> None:
         self.store = store
         self.include_restricted = include_restricted
+        self._kept_now: tuple[int, Kept] | None = None
+        self._before_search = before_search
+        self._before_gaps = before_gaps
 
     # -- low-level helpers -------------------------------------------------------------
     def _visible(self, restricted: Any) -> bool:
@@ -336,9 +346,9 @@ class GraphQueries:
         """This store generation's kept objects (looked up once per generation: an answer
         asks for them a thousand times)."""
         gen = self.store.generation
-        mine = self.__dict__.get("_kept_now")
+        mine = self._kept_now
         if mine is None or mine[0] != gen:
-            mine = self.__dict__["_kept_now"] = (gen, kept(self.store, self.include_restricted))
+            mine = self._kept_now = (gen, kept(self.store, self.include_restricted))
         return mine[1]
 
     def _ref(self, e: Edge) -> A.EntityRef:
@@ -1332,6 +1342,8 @@ class GraphQueries:
                                             "AU, ...)")
         if limit < 1:
             raise BadParameter("limit", "must be at least 1")
+        if self._before_gaps is not None:
+            self._before_gaps(self)
         ans = A.GapsAnswer(authority=auth)
         scan = gap_scan(self.store, self.include_restricted, self._clusters, ROLE_WEIGHT,
                         progress)
@@ -1372,6 +1384,8 @@ class GraphQueries:
             if bad:
                 raise BadParameter("kinds", f"unknown kind(s) {', '.join(bad)} (expected "
                                             f"{', '.join(NODE_KINDS)})")
+        if self._before_search is not None:
+            self._before_search()
         idx = self._index()
         cands = idx.candidates(text, kinds=set(kinds) if kinds else None,
                                include_restricted=self.include_restricted)
