@@ -3,9 +3,9 @@
 Why: an accountability answer (and a cold chain of command) spends its time in Python
 itself: thousands of dictionary look-ups, small tuples and claim references per answer,
 none of them large enough for numpy or the engine to take over. mypy's compiler turns
-these type-annotated modules into C extensions with the same behaviour; measured at
-scale 1 on the 2-core machine (``BENCHMARKS.md``, seventeenth session), accountability's
-p95 fell by about 30 % and the chain's by 20 %, for no memory.
+these type-annotated modules into C extensions with the same behaviour. In alternating
+runs at scale 1 on the 2-core machine (``BENCHMARKS.md``, seventeenth session) the chain's
+p95 fell by 23 % and accountability's by 10 %, for no memory.
 
 The modules are compiled together (``NATIVE_MODULES``: they call each other natively),
 into ``build/native`` beside the sources rather than in place, so an edited source is never
@@ -42,7 +42,7 @@ NATIVE_MODULES = ("graph.dates", "queries.column_reader", "queries.kept", "queri
 _ENV = "ACCGRAPH_NATIVE"
 
 
-def _source(module: str) -> Path:
+def source_of(module: str) -> Path:
     return ROOT.joinpath(*module.split(".")).with_suffix(".py")
 
 
@@ -53,7 +53,7 @@ def sources_digest(modules: Sequence[str] = NATIVE_MODULES) -> str:
     h.update(sys.version.encode())
     for m in modules:
         h.update(m.encode() + b"\0")
-        h.update(_source(m).read_bytes())
+        h.update(source_of(m).read_bytes())
     return h.hexdigest()
 
 

@@ -20,7 +20,16 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from graph.native import NATIVE_DIR, NATIVE_MODULES, ROOT, STAMP, check, sources_digest, status
+from graph.native import (
+    NATIVE_DIR,
+    NATIVE_MODULES,
+    ROOT,
+    STAMP,
+    check,
+    source_of,
+    sources_digest,
+    status,
+)
 
 # run in a child process with the repository as its directory: mypyc names each module
 # from its path, and its setuptools build must not see this process's imports
@@ -38,10 +47,6 @@ cmd.run()
 """
 
 
-def _source(module: str) -> Path:
-    return ROOT.joinpath(*module.split(".")).with_suffix(".py")
-
-
 def build(native_dir: Path = NATIVE_DIR, quiet: bool = True) -> dict[str, Any]:
     """Compile ``NATIVE_MODULES`` into ``native_dir`` (20-50 s on 2 cores). The build is
     made beside it and swapped in whole, its stamp written last: a failed or interrupted
@@ -50,7 +55,7 @@ def build(native_dir: Path = NATIVE_DIR, quiet: bool = True) -> dict[str, Any]:
     work = native_dir.with_name(native_dir.name + ".building")  # build makes it stale
     shutil.rmtree(work, ignore_errors=True)
     lib = work / "lib"
-    paths = [str(_source(m).relative_to(ROOT)) for m in NATIVE_MODULES]
+    paths = [str(source_of(m).relative_to(ROOT)) for m in NATIVE_MODULES]
     args = json.dumps([paths, str(work / "c"), str(lib), str(work / "o")])
     done = subprocess.run([sys.executable, "-c", _BUILD, args], cwd=ROOT,
                           capture_output=quiet, text=True, check=False)
@@ -64,6 +69,7 @@ def build(native_dir: Path = NATIVE_DIR, quiet: bool = True) -> dict[str, Any]:
     for m in NATIVE_MODULES:
         f = lib.joinpath(*m.split(".")).with_suffix(suffix)
         if not f.exists():
+            shutil.rmtree(work, ignore_errors=True)
             raise RuntimeError(f"the mypyc build made no {f.relative_to(work)}")
         files[m] = str(f.relative_to(work))
     for f in lib.glob(f"*__mypyc{suffix}"):  # the group's shared runtime library
