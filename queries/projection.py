@@ -302,8 +302,8 @@ def _from_arrays(arrays: dict[str, Any], gen: int) -> Projection:
 def _build(store: Store, gen: int) -> Projection:
     node_tables: list[pa.Table] = []
     kind_codes: list[np.ndarray] = []
-    for code, kind in enumerate(_KINDS):
-        t = store.run_arrow(proj_nodes_query(kind))
+    for code, kind_name in enumerate(_KINDS):
+        t = store.run_arrow(proj_nodes_query(kind_name))
         if t.num_rows:
             node_tables.append(t)
             kind_codes.append(np.full(t.num_rows, code, dtype=np.int8))
