@@ -323,10 +323,10 @@ def save(results: dict[str, Any], where: Path) -> None:
 
 def _query_code() -> str:
     """Which query code the measured processes run: the compiled hot path
-    (``graph.native``) or the sources, and why."""
-    from graph.native import check
-    why = check()[0] if os.environ.get("ACCGRAPH_NATIVE", "1") != "0" else "ACCGRAPH_NATIVE=0"
-    return "compiled (graph.native)" if not why else f"sources ({why})"
+    (``graph.native``) or the sources, and why. This process decided as they do (the same
+    build, the same environment) when it imported ``graph``."""
+    from graph.native import status
+    return str(status()["state"])
 
 
 def _engine_version() -> str:

@@ -287,7 +287,8 @@ def gaps_acts_query(kind: str) -> str:
 
 # What the sanctions-gap walk reads of each table (``queries.gaps._read``), and only that:
 # returning every column of every claim (the victims' names among them) made the engine's
-# result for VICTIM_OF alone about 400 MiB while it was read, the build's peak.
+# result for VICTIM_OF alone about 400 MiB while it was read, the build's peak. The walk
+# unpacks each row in this order, the claim id left out (it only sorts the rows).
 _ENDS = ("a", "b", "id")
 GAPS_COLUMNS: dict[str, tuple[str, ...]] = {
     "RESULT_OF": (*_ENDS, "ar", "br"),

@@ -38,7 +38,7 @@ from graph.dates import MAX_DAY, MIN_DAY, UNKNOWN, parse_date
 from graph.store import Store
 from queries.chunked import Arrays, build_reader, release_memory, shared, table_pool
 from queries.column_reader import reader
-from queries.cypher import GAPS_TYPES, gaps_acts_query, gaps_rel_query
+from queries.cypher import GAPS_COLUMNS, GAPS_TYPES, gaps_acts_query, gaps_rel_query
 
 MAX_DEPTH = 20  # as queries.service.MAX_DEPTH
 ORG_HEADS_MEMO = 200_000  # organisations' heads (organisation, interval) remembered
@@ -275,12 +275,13 @@ _INTERNED = frozenset({"a", "b", "akind", "bkind", "role"})  # strings met many 
 _DAYS = frozenset({"from_lo", "to_hi"})  # one int object per day (a cache per read)
 
 
-def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
-          order: tuple[str, ...] = (), tick: Callable[[int], None] = _no_tick
-          ) -> Iterable[tuple[Any, ...]]:
-    """Some columns of every claim of a type, as tuples, sorted by ``order`` (columns the
-    tuples need not carry: the claim id orders evidence without being kept). Sorted in
-    Arrow, so the walk's lists come in order without a Python sort of each."""
+def _rows(store: Store, rel_type: str, order: tuple[str, ...] = (),
+          tick: Callable[[int], None] = _no_tick) -> Iterable[tuple[Any, ...]]:
+    """Every claim of a type as a tuple of the columns its query reads
+    (``queries.cypher.GAPS_COLUMNS``, in that order) but the claim id, sorted by ``order``:
+    the id orders evidence without being kept. Sorted in Arrow, so the walk's lists come
+    in order without a Python sort of each."""
+    columns = [c for c in GAPS_COLUMNS[rel_type] if c != "id"]
     with build_reader(store, table_pool()) as source:
         t = source.run_arrow(gaps_rel_query(rel_type))
         if not t.num_rows:
@@ -290,7 +291,7 @@ def _rows(store: Store, rel_type: str, columns: tuple[str, ...],
             t = t.take(pc.sort_indices(t, sort_keys=[(c, "ascending") for c in order]))
         cols: list[list[Any]] = []
         for c in columns:
-            if c not in t.column_names:  # (queries.cypher.GAPS_COLUMNS names what is read)
+            if c not in t.column_names:  # (the Neo4j text of the query, say, left it out)
                 raise KeyError(f"the gaps query of {rel_type} does not read column {c!r}")
             values = t.column(c).to_pylist()
             if c in _INTERNED:
@@ -313,9 +314,8 @@ def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _T
 
     tb = _Tables()
 
-    def rows(rel_type: str, columns: tuple[str, ...], order: tuple[str, ...] = ()
-             ) -> Iterable[tuple[Any, ...]]:
-        return _rows(store, rel_type, columns, order, tick)
+    def rows(rel_type: str, order: tuple[str, ...] = ()) -> Iterable[tuple[Any, ...]]:
+        return _rows(store, rel_type, order, tick)
 
     for kind in ("Incident", "Case"):
         with build_reader(store, table_pool()) as source:
@@ -330,30 +330,25 @@ def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _T
                 tb.acts[intern(nid)] = (kind, cols["name"][i] or nid, cols["subtype"][i],
                                         cols["at"][i])
     acts = tb.acts
-    for a, b, ar, br in rows("RESULT_OF", ("a", "b", "ar", "br"), ("a", "b", "id")):
+    for a, b, ar, br in rows("RESULT_OF", ("a", "b", "id")):
         if a in acts and acts[a][0] == "Incident" and visible(ar):
             tb.with_incident.add(b)
             if visible(br):
                 tb.inc_cases.setdefault(a, []).append(b)
-    for a, b, bk, br, role, bn in rows("PERPETRATED_BY",
-                                        ("a", "b", "bkind", "br", "role", "bname"),
-                                        ("a", "b", "id")):
+    for a, b, bk, br, role, bn in rows("PERPETRATED_BY", ("a", "b", "id")):
         if a in acts and visible(br):
             tb.perps.setdefault(a, []).append((b, bk, role))
             if bk == "Person":
                 tb.names[b] = bn or b
-    for a, b, bk, br in rows("OCCURRED_AT", ("a", "b", "bkind", "br"),
-                              ("a", "b", "id")):
+    for a, b, bk, br in rows("OCCURRED_AT", ("a", "b", "id")):
         if a in acts and visible(br):
             tb.places.setdefault(a, []).append((b, bk))
     vic: dict[str, list[str]] = {}
-    for a, b, ak, ar in rows("VICTIM_OF", ("a", "b", "akind", "ar"),
-                              ("b", "a", "id")):
+    for a, b, ak, ar in rows("VICTIM_OF", ("b", "a", "id")):
         if b in acts and ak == "Person" and visible(ar):
             vic.setdefault(b, []).append(a)
     det: dict[str, list[str]] = {}
-    for a, b, bk, br in rows("DETAINED_AT", ("a", "b", "bkind", "br"),
-                              ("a", "b", "id")):
+    for a, b, bk, br in rows("DETAINED_AT", ("a", "b", "id")):
         if bk == "Organization" and visible(br):
             det.setdefault(a, []).append(b)
     # folded once no reader is open (read in this order, the larger table is read first,
@@ -364,38 +359,31 @@ def _read(store: Store, inc: bool, tick: Callable[[int], None] = _no_tick) -> _T
             tb.detained[act] = places
     del vic, det
     for typ in ("JUDGE_IN", "PROSECUTOR_IN"):  # a case's judges, then its prosecutors
-        for a, b, ak, ar, an in rows(typ, ("a", "b", "akind", "ar", "aname"),
-                                      ("b", "a", "id")):
+        for a, b, ak, ar, an in rows(typ, ("b", "a", "id")):
             if ak == "Person" and visible(ar):
                 tb.jin.setdefault(b, []).append((typ, a))
                 tb.names[a] = an or a
     for typ in ("HEARD_BY", "UPHELD_BY"):
-        for a, b, bk, br in rows(typ, ("a", "b", "bkind", "br"), ("a", "b", "id")):
+        for a, b, bk, br in rows(typ, ("a", "b", "id")):
             if bk == "Organization" and visible(br):
                 tb.jout.setdefault(a, []).append((typ, b))
-    for a, b, ak, ar, br, an, flo, thi in rows(
-            "HOLDS", ("a", "b", "akind", "ar", "br", "aname", "from_lo", "to_hi"),
-            ("b", "a", "id")):
+    for a, b, ak, ar, br, an, flo, thi in rows("HOLDS", ("b", "a", "id")):
         if visible(br):
             tb.holds_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
         if ak == "Person" and visible(ar):
             tb.holders_in.setdefault(b, []).append((a, _lo(flo), _hi(thi)))
             tb.names.setdefault(a, an or a)
-    for a, b, bk, br, bn, flo, thi in rows(
-            "MEMBER_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
+    for a, b, bk, br, bn, flo, thi in rows("MEMBER_OF"):
         if bk == "Organization" and visible(br):
             tb.member_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
             tb.org_name[b] = bn or b
-    for a, b, ak, bk, ar, br, an, bn, flo, thi, head in rows(
-            "POSITION_IN", ("a", "b", "akind", "bkind", "ar", "br", "aname", "bname",
-                                   "from_lo", "to_hi", "is_head"), ("b", "a", "id")):
+    for a, b, ak, bk, ar, br, an, bn, flo, thi, head in rows("POSITION_IN", ("b", "a", "id")):
         if bk == "Organization" and visible(br):
             tb.pin_out.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
             tb.org_name[b] = bn or b
         if ak == "Position" and visible(ar) and head:
             tb.head_in.setdefault(b, []).append((a, an or a, _lo(flo), _hi(thi)))
-    for a, b, bk, br, bn, flo, thi in rows(
-            "PART_OF", ("a", "b", "bkind", "br", "bname", "from_lo", "to_hi")):
+    for a, b, bk, br, bn, flo, thi in rows("PART_OF"):
         if bk == "Organization" and visible(br):
             tb.parents.setdefault(a, []).append((b, _lo(flo), _hi(thi)))
             tb.org_name[b] = bn or b
