@@ -41,6 +41,13 @@ def test_passes_over_the_same_inputs(tiny: tuple[Path, Path], tmp_path: Path,
     for p in out["passes"]:
         assert p["n"] == 5 and p["p95_ms"] >= p["p50_ms"] > 0
         assert isinstance(p["anon_added_mib"], float)
+        # every answer reads its acts' links from the engine, and an answer's time without
+        # the engine's is never more than its whole time (answer by answer, so percentile
+        # by percentile)
+        assert p["engine_ms_mean"] > 0
+        assert 0 < p["without_engine_p50_ms"] <= p["p50_ms"]
+        assert 0 < p["without_engine_p95_ms"] <= p["p95_ms"]
+    assert out["query_code"] == "native" or out["query_code"].startswith("sources")
     shipped = {"kept": KEPT_PER_KIND, "parts": PARTS_KEPT, "rows": STRUCTURE_CACHED}
     assert out["bounds"] == ({"kept": 100_000, "parts": 7, "rows": 50} if bounds else shipped)
     assert "pass 2: p50" in proc.stdout
