@@ -59,7 +59,7 @@ def measure(db: Path, inputs: dict[str, list[Any]], query: str, n: int, passes: 
         structure_mod.STRUCTURE_CACHED = bounds["rows"] = rows
 
     from graph.embedded import EmbeddedStore, serving_buffer_pool
-    from graph.native import status
+    from graph.native import state
     from queries.gc_policy import settle
     from queries.service import GraphQueries
 
@@ -83,7 +83,7 @@ def measure(db: Path, inputs: dict[str, list[Any]], query: str, n: int, passes: 
     q.chain(*inputs["chain"][0])  # the structure, built as the benchmark's warm-up does
     settle()
     out: dict[str, Any] = {"query": query, "n": len(asked), "bounds": bounds, "passes": [],
-                           "query_code": status()["state"]}
+                           "query_code": state()}
     for i in range(passes):
         before = anon_mib()
         lat: list[float] = []

@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     work = WORK / f"run-{a.scale}-{a.seed}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    from graph.native import state as native_state  # (the workers decide as this does)
+
     started = dt.datetime.now(dt.UTC)
     results: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"), "scale": a.scale, "seed": a.seed,
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "platform": platform.platform(), "engine": _engine_version(),
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-                    "query_code": _query_code()},
+                    "query_code": native_state()},
     }
     folder, info = ensure_data(a.scale, a.seed)
     results["data"] = {k: v for k, v in info.items() if k != "files"} | {"files": info["files"]}
@@ -319,14 +321,6 @@ def save(results: dict[str, Any], where: Path) -> None:
     """Partial results after every step, so a crash late in a long run loses nothing."""
     where.mkdir(parents=True, exist_ok=True)
     (where / "partial.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
-
-
-def _query_code() -> str:
-    """Which query code the measured processes run: the compiled hot path
-    (``graph.native``) or the sources, and why. This process decided as they do (the same
-    build, the same environment) when it imported ``graph``."""
-    from graph.native import status
-    return str(status()["state"])
 
 
 def _engine_version() -> str:

@@ -137,7 +137,7 @@ def _time_calls(fn: Callable[[Any], Any], inputs: list[Any], budget: float,
 def engine(db: Path, inputs: dict[str, list[Any]], budget: float,
            only: tuple[str, ...] = ENGINE_QUERIES) -> dict[str, Any]:
     from graph.embedded import EmbeddedStore, serving_buffer_pool
-    from graph.native import status as native_status
+    from graph.native import state as native_state
     from queries.gc_policy import settle
     from queries.service import GraphQueries
 
@@ -185,7 +185,7 @@ def engine(db: Path, inputs: dict[str, list[Any]], budget: float,
         if name == "accountability":
             out["queries"][name]["answer"] = _answer_size(calls[name], inputs[name][:200])
     out["peak_rss_mib"] = peak_rss_mib()
-    out["query_code"] = native_status()["state"]  # compiled (graph.native) or the sources
+    out["query_code"] = native_state()
     store.close()
     return out
 

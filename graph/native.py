@@ -121,10 +121,17 @@ def install(native_dir: Path = NATIVE_DIR) -> bool:
     return True
 
 
+def state() -> str:
+    """Which code this process runs, in a word and why: ``native`` (the build), or
+    ``sources (...)``. Every benchmark result records it (``query_code``); processes with
+    the same build and environment decide alike, so a parent's state is its workers'."""
+    return _STATE.get("state", "not installed")
+
+
 def status() -> dict[str, object]:
-    """Which code this process runs, for benchmark results and ``status``: the state and,
-    per module, whether the imported one is compiled."""
-    return {"state": _STATE.get("state", "not installed"),
+    """``state`` and, per module, whether the imported one is compiled (``python -m
+    graph.native_build status``)."""
+    return {"state": state(),
             "modules": {m: _is_compiled(sys.modules[m]) for m in NATIVE_MODULES
                         if m in sys.modules}}
 
